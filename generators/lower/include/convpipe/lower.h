@@ -1,0 +1,61 @@
+#pragma once
+// Graph IR -> Halide algorithm (no scheduling here: schedules/ does that).
+// Used by both the AOT Generator and the JIT compiler, so the two paths
+// compute with exactly the same definitions.
+#include <map>
+#include <string>
+#include <vector>
+
+#include <Halide.h>
+
+#include "convpipe/graph.h"
+
+namespace convpipe::lower {
+
+// The pure dimensions of every NHWC tensor, innermost first.
+struct Dims {
+    Halide::Var c{"c"}, x{"x"}, y{"y"}, n{"n"};
+};
+const Dims &dims();
+
+// A call input as the lowering sees it: its values and its extents (one per
+// Halide dimension, innermost first). Weights keep Keras's layout reversed:
+// kernel(f, ci, kx, ky), bias(f).
+struct InputBinding {
+    Halide::Func func;
+    std::vector<Halide::Expr> extent;
+};
+
+// One Conv2D layer's Funcs. `padded` is the layer's input with zeros outside
+// (for 'same') and clamped reads beyond (so tiles may safely overrun);
+// `conv` accumulates bias + sum over the window; `out` applies the activation.
+struct ConvStage {
+    const graph::Layer *layer = nullptr;
+    Halide::Func padded, conv, out;
+    Halide::Func kernel, bias;
+    Halide::RDom r;                    // r.x: input channel in group, r.y: kx, r.z: ky
+    Halide::Expr out_width, out_height;
+};
+
+struct LoweredGraph {
+    std::vector<ConvStage> stages;     // in graph order
+    std::map<std::string, Halide::Func> values;   // by graph value name
+    std::map<std::string, std::vector<Halide::Expr>> extents;
+};
+
+// Declares a call input dense and zero-based, with its fixed sizes promised
+// to Halide (constant strides, fewer checks), and binds it for lowering.
+InputBinding bind_input(Halide::ImageParam param, const Shape &shape);
+// The same promises for an NHWC output with `channels` channels.
+void constrain_output(Halide::OutputImageParam output, int64_t channels);
+
+// call_inputs follow graph.call_inputs() order.
+LoweredGraph lower_graph(const graph::Graph &graph, const std::vector<InputBinding> &call_inputs);
+
+// The activation as a Halide expression (Keras 3 semantics).
+Halide::Expr activate(graph::Activation activation, float alpha, Halide::Expr v);
+
+// A baked weight as a Halide buffer, dimensions reversed from Keras's.
+Halide::Buffer<float> weight_buffer(const graph::Weight &weight, const std::string &name);
+
+}  // namespace convpipe::lower

@@ -1,0 +1,110 @@
+// In-process compilation: the graph lowered and scheduled exactly as the
+// Generator does it, compiled with Halide's JIT for this machine.
+#include <cstdlib>
+#include <mutex>
+
+#include "convpipe/compiler.h"
+#include "convpipe/lower.h"
+#include "convpipe/schedule.h"
+
+namespace convpipe {
+
+namespace {
+
+using namespace Halide;
+
+// Collects Halide's error text for one realize() call.
+struct CallContext : JITUserContext {
+    std::string errors;
+    static void on_error(JITUserContext *ctx, const char *msg) {
+        auto *self = static_cast<CallContext *>(ctx);
+        if (!self->errors.empty()) self->errors += "; ";
+        self->errors += msg;
+        while (!self->errors.empty() && self->errors.back() == '\n') self->errors.pop_back();
+    }
+};
+
+class JitBackend : public Backend {
+public:
+    JitBackend(const graph::Graph &g, const CompileOptions &options) : name_(g.name) {
+        target_ = get_jit_target_from_environment();
+        std::vector<graph::Value> call = g.call_inputs();
+        std::vector<lower::InputBinding> bindings;
+        for (const graph::Value &v : call) {
+            params_.emplace_back(Float(32), static_cast<int>(v.shape.size()), graph::argument_identifier(v.name));
+            bindings.push_back(lower::bind_input(params_.back(), v.shape));
+        }
+        lower::LoweredGraph lowered = lower::lower_graph(g, bindings);
+        const lower::Dims &d = lower::dims();
+        std::map<std::string, Func> outputs;
+        std::vector<Func> funcs;
+        for (const graph::Value &v : g.output_values()) {
+            Func f(v.name + "_output");
+            f(d.c, d.x, d.y, d.n) = lowered.values.at(v.name)(d.c, d.x, d.y, d.n);
+            lower::constrain_output(f.output_buffer(), v.shape[3]);
+            outputs[v.name] = f;
+            funcs.push_back(f);
+        }
+        std::unique_ptr<schedule::ScheduleFile> file;
+        if (!options.schedule_file.empty())
+            file = std::make_unique<schedule::ScheduleFile>(schedule::load_schedule_file(options.schedule_file, g));
+        schedule::schedule_graph(lowered, g, outputs, file.get(), target_);
+        origin_ = file ? file->path : "heuristic";
+        pipeline_ = Halide::Pipeline(funcs);
+        try {
+            pipeline_.compile_jit(target_);
+        } catch (const Halide::Error &e) {
+            throw Error(g.name + ": Halide could not compile the pipeline: " + e.what());
+        }
+    }
+
+    Device device() const override { return Device::CPU; }
+    std::string description() const override {
+        return "JIT [" + target_.to_string() + "], schedule: " + origin_;
+    }
+
+    void run(const std::vector<const Tensor *> &inputs, const std::vector<Shape> &shapes,
+             std::vector<Tensor> &outputs) override {
+        for (size_t i = 0; i < inputs.size(); i++)
+            params_[i].set(wrap(const_cast<float *>(inputs[i]->data()), shapes[i]));
+        std::vector<Buffer<>> outs;
+        for (Tensor &t : outputs) outs.push_back(wrap(t.data(), t.shape()));
+        CallContext ctx;
+        ctx.handlers.custom_error = &CallContext::on_error;
+        try {
+            pipeline_.realize(&ctx, Realization(outs), target_);
+        } catch (const Halide::Error &e) {
+            throw Error("pipeline '" + name_ + "' failed: " + (ctx.errors.empty() ? e.what() : ctx.errors));
+        }
+        if (!ctx.errors.empty()) throw Error("pipeline '" + name_ + "' failed: " + ctx.errors);
+    }
+
+private:
+    // A Halide view of NHWC (or any row-major) data: dimensions reversed.
+    static Buffer<> wrap(float *data, const Shape &shape) {
+        std::vector<int> sizes(shape.rbegin(), shape.rend());
+        return Buffer<float>(data, sizes);
+    }
+
+    std::string name_, origin_;
+    Target target_;
+    std::vector<ImageParam> params_;
+    Halide::Pipeline pipeline_;
+};
+
+}  // namespace
+
+Pipeline compile_graph(const graph::Graph &g, const CompileOptions &options) {
+    if (options.device == Device::CUDA)
+        throw Error(g.name + ": in-process compilation targets the CPU only; build the pipeline with "
+                             "convpipe_add_pipeline(... TARGETS x86 cuda) to run it with CUDA");
+    // The JIT's thread pool reads HL_NUM_THREADS when it starts.
+    if (int n = num_threads_setting()) setenv("HL_NUM_THREADS", std::to_string(n).c_str(), 1);
+    return Pipeline(g, std::make_shared<JitBackend>(g, options));
+}
+
+Pipeline compile_spec(const std::string &path, const CompileOptions &options) {
+    return compile_graph(graph::load_spec(path), options);
+}
+
+}  // namespace convpipe

@@ -1,0 +1,176 @@
+// Graph IR -> Halide algorithm. One definition per op, shared by AOT and JIT.
+#include "convpipe/lower.h"
+
+#include "convpipe/error.h"
+
+namespace convpipe::lower {
+
+using namespace Halide;
+using graph::Activation;
+
+const Dims &dims() {
+    static const Dims d;
+    return d;
+}
+
+namespace {
+
+// erf by Abramowitz & Stegun 7.1.26 (|error| < 1.5e-7): Halide has no erf.
+Expr erf_approx(Expr v) {
+    Expr a = abs(v);
+    Expr t = 1.0f / (1.0f + 0.3275911f * a);
+    Expr poly = t * (0.254829592f + t * (-0.284496736f + t * (1.421413741f + t * (-1.453152027f + t * 1.061405429f))));
+    Expr e = 1.0f - poly * exp(-a * a);
+    return select(v < 0, -e, e);
+}
+
+Expr sigmoid(Expr v) { return 1.0f / (1.0f + exp(-v)); }
+
+}  // namespace
+
+Expr activate(Activation act, float alpha, Expr v) {
+    switch (act) {
+    case Activation::Linear: return v;
+    case Activation::Relu: return max(v, 0.0f);
+    case Activation::Sigmoid: return sigmoid(v);
+    case Activation::Tanh: return tanh(v);
+    case Activation::Relu6: return clamp(v, 0.0f, 6.0f);
+    case Activation::LeakyRelu: return select(v >= 0, v, alpha * v);
+    case Activation::Elu: return select(v > 0, v, exp(v) - 1.0f);
+    case Activation::Selu: {
+        const float scale = 1.0507009873554805f, a = 1.6732632423543772f;
+        return scale * select(v > 0, v, a * (exp(v) - 1.0f));
+    }
+    case Activation::Gelu: return 0.5f * v * (1.0f + erf_approx(v * 0.70710678118654752f));
+    case Activation::Swish: return v * sigmoid(v);
+    // Stable form: max(v,0) + log(1 + exp(-|v|)) never overflows.
+    case Activation::Softplus: return max(v, 0.0f) + log(1.0f + exp(-abs(v)));
+    case Activation::Softsign: return v / (1.0f + abs(v));
+    case Activation::HardSigmoid: return clamp(v + 3.0f, 0.0f, 6.0f) / 6.0f;
+    case Activation::Exponential: return exp(v);
+    case Activation::Abs: return abs(v);
+    }
+    throw Error("unknown activation");
+}
+
+Buffer<float> weight_buffer(const graph::Weight &w, const std::string &name) {
+    if (w.value.empty()) throw Error(name + ": baked weight has no values");
+    std::vector<int> sizes(w.shape.rbegin(), w.shape.rend());
+    Buffer<float> b(sizes, name);
+    std::copy(w.value.data(), w.value.data() + w.value.size(), b.data());
+    return b;
+}
+
+namespace {
+
+ConvStage lower_conv(const graph::Layer &layer, const InputBinding &in, const InputBinding *kernel_in,
+                     const InputBinding *bias_in) {
+    const Dims &d = dims();
+    const graph::Conv2D &p = layer.conv;
+    ConvStage s;
+    s.layer = &layer;
+    const std::string &name = layer.name;
+
+    Expr in_w = in.extent[1], in_h = in.extent[2];
+    graph::SpatialWindow wh{p.kernel_h, p.stride_h, p.dilation_h, p.padding};
+    graph::SpatialWindow ww{p.kernel_w, p.stride_w, p.dilation_w, p.padding};
+    Expr pad_top = 0, pad_left = 0;
+    if (p.padding == graph::Padding::Same) {
+        s.out_height = (in_h + p.stride_h - 1) / p.stride_h;
+        s.out_width = (in_w + p.stride_w - 1) / p.stride_w;
+        // TensorFlow: the smaller half of the total padding goes before.
+        pad_top = max((s.out_height - 1) * p.stride_h + int(wh.extent()) - in_h, 0) / 2;
+        pad_left = max((s.out_width - 1) * p.stride_w + int(ww.extent()) - in_w, 0) / 2;
+    } else {
+        s.out_height = (in_h - int(wh.extent())) / p.stride_h + 1;
+        s.out_width = (in_w - int(ww.extent())) / p.stride_w + 1;
+    }
+
+    // Zeros outside the image; reads are clamped so that a schedule may
+    // compute a tile that overruns the edge without touching foreign memory.
+    Expr xc = clamp(d.x, 0, in_w - 1), yc = clamp(d.y, 0, in_h - 1);
+    Expr inside = d.x >= 0 && d.x < in_w && d.y >= 0 && d.y < in_h;
+    s.padded = Func(name + "_padded");
+    s.padded(d.c, d.x, d.y, d.n) = select(inside, in.func(d.c, xc, yc, d.n), 0.0f);
+
+    if (kernel_in) s.kernel = kernel_in->func;
+    else {
+        s.kernel = Func(name + "_kernel");
+        s.kernel(_) = weight_buffer(p.kernel, name + "_kernel_data")(_);
+    }
+    if (p.use_bias) {
+        if (bias_in) s.bias = bias_in->func;
+        else {
+            s.bias = Func(name + "_bias");
+            s.bias(_) = weight_buffer(p.bias, name + "_bias_data")(_);
+        }
+    }
+
+    int64_t cin_group = layer.in_channels / p.groups;
+    int64_t f_group = p.filters / p.groups;
+    s.r = RDom(0, int(cin_group), 0, p.kernel_w, 0, p.kernel_h, name + "_r");
+    Expr ci = s.r.x;
+    if (p.groups > 1) ci = (d.c / int(f_group)) * int(cin_group) + s.r.x;
+    Expr xi = d.x * p.stride_w + s.r.y * p.dilation_w - pad_left;
+    Expr yi = d.y * p.stride_h + s.r.z * p.dilation_h - pad_top;
+
+    s.conv = Func(name + "_conv");
+    s.conv(d.c, d.x, d.y, d.n) = p.use_bias ? s.bias(d.c) : Expr(0.0f);
+    s.conv(d.c, d.x, d.y, d.n) += s.kernel(d.c, s.r.x, s.r.y, s.r.z) * s.padded(ci, xi, yi, d.n);
+
+    s.out = Func(name);
+    s.out(d.c, d.x, d.y, d.n) = activate(p.activation, p.alpha, s.conv(d.c, d.x, d.y, d.n));
+    return s;
+}
+
+}  // namespace
+
+InputBinding bind_input(ImageParam in, const Shape &shape) {
+    InputBinding b{Func(in), {}};
+    int rank = static_cast<int>(shape.size());
+    int64_t stride = 1;
+    for (int dim = 0; dim < rank; dim++) {
+        int64_t size = shape[rank - 1 - dim];
+        in.dim(dim).set_min(0);
+        if (stride > 0) in.dim(dim).set_stride(static_cast<int>(stride));
+        if (size > 0) {
+            in.dim(dim).set_extent(static_cast<int>(size));
+            b.extent.push_back(static_cast<int>(size));
+            stride *= size;
+        } else {
+            b.extent.push_back(in.dim(dim).extent());
+            stride = -1;   // later strides depend on run-time sizes
+        }
+    }
+    return b;
+}
+
+void constrain_output(OutputImageParam out, int64_t channels) {
+    for (int dim = 0; dim < 4; dim++) out.dim(dim).set_min(0);
+    out.dim(0).set_extent(static_cast<int>(channels)).set_stride(1);
+    out.dim(1).set_stride(static_cast<int>(channels));
+}
+
+LoweredGraph lower_graph(const graph::Graph &g, const std::vector<InputBinding> &call_inputs) {
+    std::vector<graph::Value> call = g.call_inputs();
+    if (call.size() != call_inputs.size()) throw Error(g.name + ": lowering got the wrong number of inputs");
+    LoweredGraph lg;
+    std::map<std::string, const InputBinding *> by_name;
+    for (size_t i = 0; i < call.size(); i++) by_name[call[i].name] = &call_inputs[i];
+    for (const graph::Value &v : g.inputs) {
+        lg.values[v.name] = by_name.at(v.name)->func;
+        lg.extents[v.name] = by_name.at(v.name)->extent;
+    }
+    lg.stages.reserve(g.layers.size());
+    for (const graph::Layer &l : g.layers) {
+        InputBinding in{lg.values.at(l.inputs[0]), lg.extents.at(l.inputs[0])};
+        auto find = [&](const std::string &n) { auto it = by_name.find(n); return it == by_name.end() ? nullptr : it->second; };
+        lg.stages.push_back(lower_conv(l, in, find(l.name + ".kernel"), find(l.name + ".bias")));
+        ConvStage &s = lg.stages.back();
+        lg.values[l.name] = s.out;
+        lg.extents[l.name] = {Expr(int(l.conv.filters)), s.out_width, s.out_height, in.extent[3]};
+    }
+    return lg;
+}
+
+}  // namespace convpipe::lower

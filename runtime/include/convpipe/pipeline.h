@@ -1,0 +1,78 @@
+#pragma once
+// One C++ API over every pipeline: those linked ahead of time (found by name
+// in the registry) and those compiled in-process from a spec (see
+// convpipe/compiler.h).
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "convpipe/error.h"
+#include "convpipe/graph.h"
+#include "convpipe/tensor.h"
+
+namespace convpipe {
+
+enum class Device { Auto, CPU, CUDA };
+const char *device_name(Device device);
+
+// What runs a pipeline: an AOT library's entry point or a JIT-compiled one.
+// Inputs and outputs are NHWC, already checked and sized by Pipeline.
+class Backend {
+public:
+    virtual ~Backend() = default;
+    virtual Device device() const = 0;
+    virtual std::string description() const = 0;   // "AOT x86 (avx2, schedule: tuned)"
+    virtual void run(const std::vector<const Tensor *> &inputs,
+                     const std::vector<Shape> &input_shapes,
+                     std::vector<Tensor> &outputs) = 0;
+};
+
+class Pipeline {
+public:
+    // A linked pipeline by name. Throws Error listing the known names when
+    // there is none, or when CUDA is asked for and cannot be used.
+    static Pipeline open(const std::string &name, Device device = Device::Auto);
+
+    Pipeline(graph::Graph graph, std::shared_ptr<Backend> backend);
+
+    // Inputs in graph().call_inputs() order; 2-D and 3-D tensors are read as
+    // NHWC with N=1 (and C=1 for 2-D). Output shapes are inferred.
+    std::vector<Tensor> run(const std::vector<Tensor> &inputs);
+    // Writes into `outputs`, reusing their storage when shapes already match.
+    void run_into(const std::vector<Tensor> &inputs, std::vector<Tensor> &outputs);
+
+    const std::string &name() const { return graph_->name; }
+    const graph::Graph &graph() const { return *graph_; }
+    Device device() const { return backend_->device(); }
+    std::string description() const { return backend_->description(); }
+
+private:
+    std::shared_ptr<const graph::Graph> graph_;
+    std::shared_ptr<Backend> backend_;
+};
+
+// Number of worker threads pipelines use (0 = one per core).
+void set_num_threads(int threads);
+// The count last given to set_num_threads (0 if never called).
+int num_threads_setting();
+
+// Linked pipelines, for listing.
+struct LinkedPipeline {
+    std::string name;
+    std::vector<std::string> targets;      // "x86", "cuda"
+    std::string schedule_origin;           // "heuristic" or the schedule file it was built with
+};
+std::vector<LinkedPipeline> linked_pipelines();
+
+}  // namespace convpipe
+
+namespace convpipe {
+
+// Which instruction-set variant of x86 libraries may run: "auto" (the best
+// this CPU has), "avx512", "avx2" or "sse41". For testing and comparison;
+// asking for more than the CPU has still runs the best it has.
+void set_cpu_isa_limit(const std::string &isa);
+// The variant the most recent x86 call dispatched to ("avx512", "avx2", "sse41").
+std::string last_cpu_isa();
+
+}  // namespace convpipe

@@ -1,0 +1,29 @@
+#pragma once
+// How generated libraries make themselves known. Each library built by
+// convpipe_add_pipeline() carries a small generated source that fills in a
+// Registration and calls register_pipeline() from a static initialiser.
+// Applications never use this header directly.
+struct halide_buffer_t;
+
+namespace convpipe::detail {
+
+// Calls the generated function: inputs and outputs in graph call order.
+using EntryPoint = int (*)(void *user_context, halide_buffer_t **inputs, halide_buffer_t **outputs);
+
+struct Variant {
+    const char *family;       // "x86" or "cuda"
+    EntryPoint entry;
+    const char *targets;      // the Halide targets it was compiled for
+};
+
+struct Registration {
+    const char *name;
+    const char *graph_json;   // graph::to_json(graph, false)
+    const Variant *variants;
+    int variant_count;
+    const char *schedule_origin;   // "heuristic" or the schedule file's name
+};
+
+bool register_pipeline(const Registration &registration);
+
+}  // namespace convpipe::detail

@@ -1,0 +1,229 @@
+// Pipeline: checks and sizes every call from the graph, then hands NHWC
+// buffers to a backend. The AOT backend calls a generated library through
+// the registry; Halide's runtime hooks (errors, threads, ISA dispatch) are
+// set here so that nothing a pipeline does can abort the process.
+#include "convpipe/pipeline.h"
+
+#include <HalideRuntime.h>
+#include <dlfcn.h>
+
+#include <algorithm>
+#include <atomic>
+#include <mutex>
+#include <thread>
+
+#include "halide_buffers.h"
+#include "registry_table.h"
+
+// Halide's runtime reports errors through halide_error, which by default
+// prints and aborts. This strong definition replaces the runtime's weak one:
+// the message goes to the calling Pipeline through user_context instead.
+extern "C" void halide_error(void *user_context, const char *msg) {
+    if (user_context) static_cast<convpipe::detail::ErrorSink *>(user_context)->append(msg);
+}
+
+namespace convpipe {
+
+const char *device_name(Device d) {
+    switch (d) {
+    case Device::Auto: return "auto";
+    case Device::CPU: return "cpu";
+    case Device::CUDA: return "cuda";
+    }
+    return "?";
+}
+
+namespace {
+
+// --- x86 ISA dispatch ------------------------------------------------------
+// 0 = sse41, 1 = avx2, 2 = avx512; the limit 3 means "whatever the CPU has".
+std::atomic<int> g_isa_limit{3};
+std::atomic<int> g_last_isa{-1};
+const char *kIsaNames[] = {"sse41", "avx2", "avx512"};
+std::atomic<int> g_threads{0};
+
+bool has_feature(int count, const uint64_t *features, int f) {
+    return f / 64 < count && ((features[f / 64] >> (f % 64)) & 1);
+}
+
+int isa_level(int count, const uint64_t *features) {
+    for (int f : {halide_target_feature_avx512, halide_target_feature_avx512_knl, halide_target_feature_avx512_skylake,
+                  halide_target_feature_avx512_cannonlake, halide_target_feature_avx512_zen4,
+                  halide_target_feature_avx512_zen5, halide_target_feature_avx512_sapphirerapids})
+        if (has_feature(count, features, f)) return 2;
+    for (int f : {halide_target_feature_avx, halide_target_feature_avx2, halide_target_feature_fma,
+                  halide_target_feature_f16c})
+        if (has_feature(count, features, f)) return 1;
+    return 0;
+}
+
+// Multi-target libraries ask this, best variant first, and run the first
+// variant it accepts (or the last, the fallback, if it accepts none).
+int limited_can_use_target_features(int count, const uint64_t *features) {
+    if (!halide_default_can_use_target_features(count, features)) return 0;
+    int level = isa_level(count, features);
+    if (level > g_isa_limit.load()) return 0;
+    int unset = -1;
+    g_last_isa.compare_exchange_strong(unset, level);
+    return 1;
+}
+
+void install_runtime_hooks() {
+    static std::once_flag once;
+    std::call_once(once, [] { halide_set_custom_can_use_target_features(limited_can_use_target_features); });
+}
+
+// --- CUDA -------------------------------------------------------------------
+// Asks the driver directly (no toolkit needed), the way Halide's runtime will.
+bool cuda_device_present() {
+    static const bool present = [] {
+        void *lib = dlopen("libcuda.so.1", RTLD_LAZY | RTLD_LOCAL);
+        if (!lib) return false;
+        using InitFn = int (*)(unsigned);
+        using CountFn = int (*)(int *);
+        auto init = reinterpret_cast<InitFn>(dlsym(lib, "cuInit"));
+        auto count = reinterpret_cast<CountFn>(dlsym(lib, "cuDeviceGetCount"));
+        int n = 0;
+        bool ok = init && count && init(0) == 0 && count(&n) == 0 && n > 0;
+        return ok;
+    }();
+    return present;
+}
+
+// --- the AOT backend ----------------------------------------------------------
+class AotBackend : public Backend {
+public:
+    AotBackend(const detail::Registration *reg, const detail::Variant *variant, Device device)
+        : reg_(reg), variant_(variant), device_(device) {}
+
+    Device device() const override { return device_; }
+
+    std::string description() const override {
+        return std::string("AOT ") + variant_->family + " [" + variant_->targets + "], schedule: " +
+               reg_->schedule_origin;
+    }
+
+    void run(const std::vector<const Tensor *> &inputs, const std::vector<Shape> &input_shapes,
+             std::vector<Tensor> &outputs) override {
+        detail::BufferSet in(inputs, input_shapes);
+        detail::BufferSet out(outputs);
+        detail::ErrorSink sink;
+        bool is_x86 = device_ == Device::CPU;
+        if (is_x86) g_last_isa = -1;
+        int rc = variant_->entry(&sink, in.pointers(), out.pointers());
+        if (is_x86 && g_last_isa.load() < 0) g_last_isa = 0;   // the fallback ran
+        if (rc == 0 && device_ == Device::CUDA) {
+            for (halide_buffer_t *b : out.buffers())
+                if (rc == 0) rc = halide_copy_to_host(&sink, b);
+        }
+        if (device_ == Device::CUDA) {
+            for (halide_buffer_t *b : in.buffers()) halide_device_free(&sink, b);
+            for (halide_buffer_t *b : out.buffers()) halide_device_free(&sink, b);
+        }
+        if (rc != 0)
+            throw Error("pipeline '" + std::string(reg_->name) + "' failed (Halide error " + std::to_string(rc) +
+                        "): " + sink.text());
+    }
+
+private:
+    const detail::Registration *reg_;
+    const detail::Variant *variant_;
+    Device device_;
+};
+
+const detail::Variant *find_variant(const detail::Registration *reg, const char *family) {
+    for (int i = 0; i < reg->variant_count; i++)
+        if (std::string(reg->variants[i].family) == family) return &reg->variants[i];
+    return nullptr;
+}
+
+}  // namespace
+
+Pipeline Pipeline::open(const std::string &name, Device device) {
+    install_runtime_hooks();
+    const detail::Registry::Entry *entry = detail::find_registration(name);
+    if (!entry) {
+        std::vector<std::string> names = detail::registered_names();
+        std::sort(names.begin(), names.end());
+        std::string known;
+        for (const std::string &n : names) known += (known.empty() ? "" : ", ") + n;
+        throw Error("unknown pipeline '" + name + "' (linked: " + (known.empty() ? "none" : known) +
+                    "); link its library, made with convpipe_add_pipeline(" + name + " SPEC ...)");
+    }
+    const detail::Registration *reg = entry->reg;
+    const detail::Variant *cuda = find_variant(reg, "cuda");
+    const detail::Variant *x86 = find_variant(reg, "x86");
+    if (device == Device::CUDA) {
+        if (!cuda)
+            throw Error("pipeline '" + name + "' has no CUDA build; add TARGETS x86 cuda to its convpipe_add_pipeline()");
+        if (!cuda_device_present())
+            throw Error("CUDA was requested for pipeline '" + name +
+                        "', but no CUDA device is available (no driver, or no GPU visible)");
+        return Pipeline(*entry->graph, std::make_shared<AotBackend>(reg, cuda, Device::CUDA));
+    }
+    if (device == Device::Auto && cuda && cuda_device_present())
+        return Pipeline(*entry->graph, std::make_shared<AotBackend>(reg, cuda, Device::CUDA));
+    if (!x86) throw Error("pipeline '" + name + "' has no CPU build");
+    return Pipeline(*entry->graph, std::make_shared<AotBackend>(reg, x86, Device::CPU));
+}
+
+Pipeline::Pipeline(graph::Graph graph, std::shared_ptr<Backend> backend)
+    : graph_(std::make_shared<const graph::Graph>(std::move(graph))), backend_(std::move(backend)) {}
+
+std::vector<Tensor> Pipeline::run(const std::vector<Tensor> &inputs) {
+    std::vector<Tensor> outputs;
+    run_into(inputs, outputs);
+    return outputs;
+}
+
+void Pipeline::run_into(const std::vector<Tensor> &inputs, std::vector<Tensor> &outputs) {
+    const graph::Graph &g = *graph_;
+    std::vector<graph::Value> call = g.call_inputs();
+    if (inputs.size() != call.size()) {
+        std::string names;
+        for (const graph::Value &v : call) names += (names.empty() ? "" : ", ") + v.name;
+        throw Error("pipeline '" + g.name + "' takes " + std::to_string(call.size()) + " input" +
+                    (call.size() == 1 ? "" : "s") + " (" + names + "), got " + std::to_string(inputs.size()));
+    }
+    std::vector<Shape> shapes(inputs.size());
+    std::vector<const Tensor *> ptrs(inputs.size());
+    for (size_t i = 0; i < inputs.size(); i++) {
+        if (inputs[i].empty()) throw Error("pipeline '" + g.name + "': input '" + call[i].name + "' is empty");
+        bool data = i < g.inputs.size();
+        if (data && (inputs[i].rank() < 2 || inputs[i].rank() > 4))
+            throw Error("pipeline '" + g.name + "': input '" + call[i].name + "' must be 2-D (HW), 3-D (HWC) or " +
+                        "4-D (NHWC), got shape " + shape_to_string(inputs[i].shape()));
+        shapes[i] = data ? inputs[i].nhwc_shape() : inputs[i].shape();
+        ptrs[i] = &inputs[i];
+    }
+    std::vector<Shape> out_shapes = g.infer_output_shapes(shapes);
+    outputs.resize(out_shapes.size());
+    for (size_t i = 0; i < out_shapes.size(); i++) outputs[i].resize(out_shapes[i]);
+    backend_->run(ptrs, shapes, outputs);
+}
+
+void set_num_threads(int threads) {
+    if (threads < 0) throw Error("set_num_threads: expected 0 (one per core) or a positive count, got " +
+                                 std::to_string(threads));
+    int n = threads == 0 ? static_cast<int>(std::max(1u, std::thread::hardware_concurrency())) : threads;
+    halide_set_num_threads(n);
+    g_threads = n;
+}
+
+int num_threads_setting() { return g_threads.load(); }
+
+void set_cpu_isa_limit(const std::string &isa) {
+    install_runtime_hooks();
+    if (isa == "auto") g_isa_limit = 3;
+    else if (isa == "avx512") g_isa_limit = 2;
+    else if (isa == "avx2") g_isa_limit = 1;
+    else if (isa == "sse41") g_isa_limit = 0;
+    else throw Error("unknown ISA '" + isa + "' (expected auto, avx512, avx2 or sse41)");
+}
+
+std::string last_cpu_isa() {
+    int level = g_last_isa.load();
+    return level < 0 ? "" : kIsaNames[level];
+}
+
+}  // namespace convpipe

@@ -1,0 +1,60 @@
+#pragma once
+// Schedules: templates are code (one per op kind and target family), their
+// parameters are data. A parameter set comes from a schedule file
+// (schedules/<family>/<pipeline>.json, written by the autotuner or by hand)
+// or, with no file, from a heuristic that looks at the layer's shapes and the
+// target's vector width.
+#include <map>
+#include <optional>
+#include <string>
+
+#include <Halide.h>
+#include <nlohmann/json.hpp>
+
+#include "convpipe/graph.h"
+#include "convpipe/lower.h"
+
+namespace convpipe::schedule {
+
+// Parameters of the x86 direct Conv2D template (conv2d_direct_x86):
+//   vectorize "c": a register block of block_c vectors of output channels x
+//                  block_x output columns; weights are read as vectors, input
+//                  values are broadcast.
+//   vectorize "x": for layers with fewer filters than a vector holds: block_x
+//                  vectors of output columns x every output channel.
+// Accumulators live in registers: "c" needs block_c*block_x of them plus
+// block_c weight vectors and a broadcast, "x" needs filters*block_x.
+struct Conv2DParams {
+    std::string vectorize = "c";
+    int block_c = 1;
+    int block_x = 1;
+    bool parallel = true;
+
+    nlohmann::json to_json() const;
+    // Overrides from a schedule file entry; unknown keys or bad values throw
+    // SpecError naming `where`.
+    void update_from(const nlohmann::json &j, const std::string &where);
+};
+
+Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Halide::Target &target);
+
+// Applies the template: `store` is the Func the layer's values are written
+// to (the pipeline output, or stage.out for an intermediate).
+void apply_conv2d(lower::ConvStage &stage, Halide::Func store, bool is_pipeline_output,
+                  const Conv2DParams &params, const Halide::Target &target);
+
+// A schedule file: per layer parameters plus where they came from.
+struct ScheduleFile {
+    std::string path;
+    nlohmann::json layers = nlohmann::json::object();
+};
+ScheduleFile load_schedule_file(const std::string &path, const graph::Graph &graph);
+
+// Schedules every stage of a lowered graph. `outputs` maps output layer names
+// to the Funcs that store them. Returns the parameters used, by layer, for
+// reporting (convpipe info, the autotuner).
+std::map<std::string, Conv2DParams> schedule_graph(lower::LoweredGraph &lowered, const graph::Graph &graph,
+                                                   const std::map<std::string, Halide::Func> &outputs,
+                                                   const ScheduleFile *file, const Halide::Target &target);
+
+}  // namespace convpipe::schedule

@@ -1,0 +1,50 @@
+// Choosing parameters for every layer: schedule file first, heuristic for
+// whatever the file leaves out.
+#include <fstream>
+#include <sstream>
+
+#include "convpipe/error.h"
+#include "convpipe/schedule.h"
+
+namespace convpipe::schedule {
+
+ScheduleFile load_schedule_file(const std::string &path, const graph::Graph &graph) {
+    std::ifstream f(path);
+    if (!f) throw SpecError(path + ": cannot open schedule file");
+    std::stringstream text;
+    text << f.rdbuf();
+    nlohmann::json j;
+    try {
+        j = nlohmann::json::parse(text.str());
+    } catch (const nlohmann::json::parse_error &e) {
+        throw SpecError(path + ": invalid JSON: " + e.what());
+    }
+    if (!j.is_object() || !j.contains("layers") || !j["layers"].is_object())
+        throw SpecError(path + ": expected an object with \"layers\": {layer name: parameters}");
+    for (auto it = j["layers"].begin(); it != j["layers"].end(); ++it)
+        if (!graph.find_layer(it.key()))
+            throw SpecError(path + ": layers." + it.key() + ": pipeline '" + graph.name + "' has no such layer");
+    ScheduleFile file;
+    file.path = path;
+    file.layers = j["layers"];
+    return file;
+}
+
+std::map<std::string, Conv2DParams> schedule_graph(lower::LoweredGraph &lowered, const graph::Graph &graph,
+                                                   const std::map<std::string, Halide::Func> &outputs,
+                                                   const ScheduleFile *file, const Halide::Target &target) {
+    std::map<std::string, Conv2DParams> chosen;
+    for (lower::ConvStage &stage : lowered.stages) {
+        const std::string &name = stage.layer->name;
+        Conv2DParams p = conv2d_heuristic(*stage.layer, target);
+        if (file && file->layers.contains(name)) p.update_from(file->layers[name], file->path + ": layers." + name);
+        auto out = outputs.find(name);
+        bool is_output = out != outputs.end();
+        apply_conv2d(stage, is_output ? out->second : stage.out, is_output, p, target);
+        chosen[name] = p;
+    }
+    (void)graph;
+    return chosen;
+}
+
+}  // namespace convpipe::schedule
