@@ -198,6 +198,7 @@ void add_commands(CLI::App &app, Commands &commands) {
         };
     });
 
+    add_convolve_command(app, commands);
     add_demo_command(app, commands);
 }
 

@@ -26,5 +26,6 @@ Device parse_device(const std::string &text);
 std::string images_dir();
 
 void add_demo_command(CLI::App &app, Commands &commands);
+void add_convolve_command(CLI::App &app, Commands &commands);
 
 }  // namespace convpipe::cli
