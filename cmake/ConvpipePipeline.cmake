@@ -14,13 +14,18 @@
 # Expects CONVPIPE_GENERATOR_TARGET (the generator executable target) and
 # CONVPIPE_RUNTIME_TARGET to be set by whoever includes this file.
 
-# x86: AVX-512, AVX2+FMA and SSE4.1 in one library; the last is the fallback
-# and must run everywhere. Targets are named explicitly, never "host".
-set(CONVPIPE_X86_TARGETS
-    "x86-64-linux-avx512_skylake-no_runtime-user_context"
-    "x86-64-linux-avx2-fma-f16c-no_runtime-user_context"
-    "x86-64-linux-sse41-no_runtime-user_context")
-set(CONVPIPE_CUDA_TARGET "x86-64-linux-sse41-cuda-cuda_capability_70-no_runtime-user_context")
+# x86: AVX-512, AVX2+FMA and SSE4.1 variants, each compiled on its own; the
+# runtime picks the best one the CPU has at each call (and can be told to
+# stay below a level, which Halide's own multi-target wrapper cannot: it
+# caches its first choice). SSE4.1 is the fallback that runs everywhere.
+# Targets are named explicitly, never "host".
+set(CONVPIPE_TARGET_avx512 "x86-64-linux-avx512_skylake-no_runtime-user_context")
+set(CONVPIPE_TARGET_avx2 "x86-64-linux-avx2-fma-f16c-no_runtime-user_context")
+set(CONVPIPE_TARGET_sse41 "x86-64-linux-sse41-no_runtime-user_context")
+# The three x86 targets as one list, for libraries that use Halide's own
+# multi-target dispatch (the classic convolutions).
+set(CONVPIPE_X86_TARGETS ${CONVPIPE_TARGET_avx512} ${CONVPIPE_TARGET_avx2} ${CONVPIPE_TARGET_sse41})
+set(CONVPIPE_TARGET_cuda "x86-64-linux-sse41-cuda-cuda_capability_70-no_runtime-user_context")
 
 function(convpipe_add_pipeline NAME)
   cmake_parse_arguments(ARG "" "SPEC;SCHEDULE_DIR" "TARGETS" ${ARGN})
@@ -43,24 +48,32 @@ function(convpipe_add_pipeline NAME)
   get_filename_component(spec_dir ${spec} DIRECTORY)
   file(GLOB weight_files ${spec_dir}/*.npy)
 
-  set(libs)
-  set(headers)
-  set(defs)
-  set(families)
+  set(variants)
   foreach(family IN LISTS ARG_TARGETS)
     if(family STREQUAL "x86")
-      list(JOIN CONVPIPE_X86_TARGETS "," targets)
-      set(fn ${NAME})
+      list(APPEND variants avx512 avx2 sse41)
     elseif(family STREQUAL "cuda")
-      set(targets ${CONVPIPE_CUDA_TARGET})
-      set(fn ${NAME}_cuda)
+      list(APPEND variants cuda)
     else()
       message(FATAL_ERROR "convpipe_add_pipeline(${NAME}): unknown target family '${family}' (x86, cuda)")
     endif()
+  endforeach()
+
+  set(libs)
+  set(headers)
+  set(defs)
+  set(glue_schedules)
+  foreach(variant IN LISTS variants)
+    set(family x86)
+    if(variant STREQUAL "cuda")
+      set(family cuda)
+    endif()
+    set(fn ${NAME}_${variant})
     set(schedule_arg)
     set(schedule_file ${ARG_SCHEDULE_DIR}/${family}/${NAME}.json)
     if(ARG_SCHEDULE_DIR AND EXISTS ${schedule_file})
       set(schedule_arg schedule=${schedule_file})
+      list(APPEND glue_schedules ${schedule_file})
     else()
       set(schedule_file)
     endif()
@@ -68,30 +81,28 @@ function(convpipe_add_pipeline NAME)
       OUTPUT ${out}/${fn}.a ${out}/${fn}.h
       COMMAND ${CMAKE_COMMAND} -E make_directory ${out}
       COMMAND ${gen} -g convpipe -f ${fn} -o ${out} -e static_library,c_header
-              target=${targets} spec=${spec} ${schedule_arg}
+              target=${CONVPIPE_TARGET_${variant}} spec=${spec} ${schedule_arg}
       DEPENDS ${gen} ${spec} ${weight_files} ${schedule_file}
-      COMMENT "convpipe: compiling ${NAME} for ${family}"
+      COMMENT "convpipe: compiling ${NAME} for ${variant}"
       VERBATIM)
     list(APPEND libs ${out}/${fn}.a)
     list(APPEND headers ${out}/${fn}.h)
-    list(APPEND defs "CONVPIPE_TARGETS_${family}=\"${targets}\"")
-    list(APPEND families ${family})
-    if(family STREQUAL "x86")
-      set(x86_schedule ${schedule_file})
-    endif()
+    list(APPEND defs "CONVPIPE_TARGET_${variant}=\"${CONVPIPE_TARGET_${variant}}\"")
   endforeach()
 
-  list(JOIN families "," families_arg)
+  list(JOIN variants "," variants_arg)
+  list(REMOVE_DUPLICATES glue_schedules)
   set(glue_schedule)
-  if(x86_schedule)
-    set(glue_schedule --schedule ${x86_schedule})
+  if(glue_schedules)
+    list(GET glue_schedules 0 first_schedule)
+    set(glue_schedule --schedule ${first_schedule})
   endif()
   add_custom_command(
     OUTPUT ${out}/${NAME}_registration.cpp
     COMMAND ${CMAKE_COMMAND} -E make_directory ${out}
-    COMMAND ${gen} glue --spec ${spec} --name ${NAME} --families ${families_arg}
+    COMMAND ${gen} glue --spec ${spec} --name ${NAME} --variants ${variants_arg}
             --output ${out}/${NAME}_registration.cpp ${glue_schedule}
-    DEPENDS ${gen} ${spec} ${weight_files} ${x86_schedule}
+    DEPENDS ${gen} ${spec} ${weight_files} ${glue_schedules}
     COMMENT "convpipe: registration for ${NAME}"
     VERBATIM)
 

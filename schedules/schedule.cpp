@@ -30,6 +30,19 @@ ScheduleFile load_schedule_file(const std::string &path, const graph::Graph &gra
     return file;
 }
 
+namespace {
+
+// An output that only copies an already computed layer.
+void schedule_copy(Halide::Func copy, int64_t channels, const Halide::Target &target) {
+    const lower::Dims &d = lower::dims();
+    const int V = target.natural_vector_size<float>();
+    Halide::Var yn("yn");
+    copy.fuse(d.y, d.n, yn).parallel(yn);
+    if (channels >= V) copy.vectorize(d.c, V, Halide::TailStrategy::ShiftInwards);
+}
+
+}  // namespace
+
 std::map<std::string, Conv2DParams> schedule_graph(lower::LoweredGraph &lowered, const graph::Graph &graph,
                                                    const std::map<std::string, Halide::Func> &outputs,
                                                    const ScheduleFile *file, const Halide::Target &target) {
@@ -40,10 +53,18 @@ std::map<std::string, Conv2DParams> schedule_graph(lower::LoweredGraph &lowered,
         if (file && file->layers.contains(name)) p.update_from(file->layers[name], file->path + ": layers." + name);
         auto out = outputs.find(name);
         bool is_output = out != outputs.end();
-        apply_conv2d(stage, is_output ? out->second : stage.out, is_output, p, target);
+        bool has_consumers = false;
+        for (const graph::Layer &l : graph.layers)
+            for (const std::string &in : l.inputs) has_consumers |= in == name;
+        if (is_output && has_consumers) {
+            // Later layers read it too: compute it once, then copy it out.
+            apply_conv2d(stage, stage.out, false, p, target);
+            schedule_copy(out->second, stage.layer->conv.filters, target);
+        } else {
+            apply_conv2d(stage, is_output ? out->second : stage.out, is_output, p, target);
+        }
         chosen[name] = p;
     }
-    (void)graph;
     return chosen;
 }
 

@@ -96,8 +96,8 @@ def main():
     # --- PNG (sample at flat index i given per file) ---
     w, h = 3, 2
     n = w * h
-    # 16-bit gray: i * 13107 (0 .. 65535).
-    g16 = [i * 13107 for i in range(n)]
+    # 16-bit gray: 12345i + 7 (bytes differ, so a missing byte swap shows).
+    g16 = [12345 * i + 7 for i in range(n)]
     write_png(out, "gray16.png", w, h, 16, 0, [g16[r * w:(r + 1) * w] for r in range(h)])
     # 1-bit gray: i % 2 (expands to 0 or 255).
     g1 = [i % 2 for i in range(n)]

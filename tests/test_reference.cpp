@@ -14,58 +14,18 @@
 #include "convpipe/graph.h"
 #include "convpipe/io.h"
 #include "reference/reference.h"
+#include "test_support.h"
 
 namespace fs = std::filesystem;
 using namespace convpipe;
 
-namespace {
-
-const fs::path golden_root = fs::path(CONVPIPE_SOURCE_DIR) / "tests" / "golden";
-
-// Case folders under tests/golden, sorted so the test order is stable.
-std::vector<std::string> golden_cases() {
-    std::vector<std::string> names;
-    if (fs::is_directory(golden_root))
-        for (const auto &entry : fs::directory_iterator(golden_root))
-            if (entry.is_directory() && fs::exists(entry.path() / "spec.json"))
-                names.push_back(entry.path().filename().string());
-    std::sort(names.begin(), names.end());
-    return names;
-}
-
-// expected.npy for one output, expected_0.npy, expected_1.npy, ... for several.
-std::vector<Tensor> load_expected(const fs::path &dir) {
-    if (fs::exists(dir / "expected.npy")) return {load_npy((dir / "expected.npy").string())};
-    std::vector<Tensor> out;
-    for (int i = 0; fs::exists(dir / ("expected_" + std::to_string(i) + ".npy")); ++i)
-        out.push_back(load_npy((dir / ("expected_" + std::to_string(i) + ".npy")).string()));
-    return out;
-}
-
-// Keras's float32 against our double accumulation: agree to 1e-4 relative to
-// the output's magnitude.
-void expect_close(const Tensor &actual, const Tensor &expected, const std::string &what) {
-    ASSERT_EQ(shape_to_string(actual.shape()), shape_to_string(expected.shape())) << what << ": shape";
-    double max_expected = 0, max_err = 0;
-    int64_t worst = 0;
-    for (int64_t i = 0; i < expected.size(); ++i) {
-        max_expected = std::max(max_expected, double(std::abs(expected.data()[i])));
-        const double err = std::abs(double(actual.data()[i]) - expected.data()[i]);
-        if (!(err <= max_err)) { max_err = err; worst = i; }  // NaN counts as worst
-    }
-    const double tolerance = 1e-4 * std::max(1.0, max_expected);
-    EXPECT_LE(max_err, tolerance) << what << ": max abs error " << max_err << " at flat index " << worst
-                                  << " (got " << actual.data()[worst] << ", Keras " << expected.data()[worst]
-                                  << ")";
-}
-
-}  // namespace
+using namespace convpipe::tests;
 
 class GoldenTest : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(GoldenTest, MatchesKeras) {
     const std::string name = GetParam();
-    const fs::path dir = golden_root / name;
+    const fs::path dir = golden_root() / name;
     const graph::Graph g = graph::load_spec((dir / "spec.json").string());
     const std::vector<Tensor> expected = load_expected(dir);
     ASSERT_EQ(expected.size(), g.outputs.size()) << name << ": one expected*.npy per output";
@@ -81,7 +41,7 @@ INSTANTIATE_TEST_SUITE_P(Keras, GoldenTest, ::testing::ValuesIn(golden_cases()),
 
 // Guards against the data going missing: an empty folder would pass silently.
 TEST(Golden, DataIsThere) {
-    EXPECT_GE(golden_cases().size(), 30u) << "golden data missing under " << golden_root
+    EXPECT_GE(golden_cases().size(), 30u) << "golden data missing under " << golden_root()
                                           << "; regenerate it with scripts/make_golden.sh";
 }
 

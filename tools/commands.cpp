@@ -115,10 +115,22 @@ void print_info(const Pipeline &p, const std::string &shape_text_arg) {
     }
 }
 
-// Inputs and outputs of `run`.
-std::vector<Tensor> load_inputs(const std::vector<std::string> &paths) {
+// Inputs of `run`: images are read in the colour the pipeline's input wants
+// (gray for one channel, RGB for three).
+std::vector<Tensor> load_inputs(const Pipeline &p, const std::vector<std::string> &paths) {
+    std::vector<graph::Value> call = p.graph().call_inputs();
     std::vector<Tensor> out;
-    for (const std::string &p : paths) out.push_back(load_tensor(p));
+    for (size_t i = 0; i < paths.size(); i++) {
+        std::string ext = fs::path(paths[i]).extension().string();
+        for (char &c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        bool image = ext == ".png" || ext == ".jpg" || ext == ".jpeg";
+        if (image && i < call.size() && call[i].shape.size() == 4) {
+            int64_t channels = call[i].shape[3];
+            out.push_back(load_image(paths[i], channels == 1 ? Color::Gray : channels == 3 ? Color::RGB : Color::Keep));
+        } else {
+            out.push_back(load_tensor(paths[i]));
+        }
+    }
     return out;
 }
 
@@ -190,8 +202,8 @@ void add_commands(CLI::App &app, Commands &commands) {
             Device device = parse_device(run_args->device);
             if (run_args->threads < 0) throw SpecError("--threads: expected 0 or more");
             set_num_threads(run_args->threads);
-            std::vector<Tensor> inputs = load_inputs(run_args->inputs);
             Pipeline p = open_pipeline(run_args->target, device, run_args->schedule);
+            std::vector<Tensor> inputs = load_inputs(p, run_args->inputs);
             std::vector<Tensor> outs = p.run(inputs);
             save_outputs(p, outs, run_args->output);
             return 0;

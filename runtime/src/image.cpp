@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <cmath>
 #include <csetjmp>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -201,6 +202,7 @@ bool encode_png(PngContext *ctx, const Pixels &in) {
         return false;
     }
     png_set_write_fn(png, ctx, png_write_memory, png_flush_memory);
+    png_set_user_limits(png, 0x7FFFFFFF, 0x7FFFFFFF);  // PNG's own limit, not libpng's 1e6 default
     const int color_type = in.channels == 1   ? PNG_COLOR_TYPE_GRAY
                            : in.channels == 3 ? PNG_COLOR_TYPE_RGB
                                               : PNG_COLOR_TYPE_RGB_ALPHA;

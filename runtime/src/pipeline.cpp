@@ -36,41 +36,31 @@ const char *device_name(Device d) {
 namespace {
 
 // --- x86 ISA dispatch ------------------------------------------------------
-// 0 = sse41, 1 = avx2, 2 = avx512; the limit 3 means "whatever the CPU has".
-std::atomic<int> g_isa_limit{3};
+// Levels: 0 = sse41, 1 = avx2 (+fma, f16c), 2 = avx512 (Skylake-server set).
+// Each x86 library holds one variant per level; every call runs the best one
+// that the CPU has and the limit allows.
+std::atomic<int> g_isa_limit{2};
 std::atomic<int> g_last_isa{-1};
-const char *kIsaNames[] = {"sse41", "avx2", "avx512"};
 std::atomic<int> g_threads{0};
+const char *kIsaNames[] = {"sse41", "avx2", "avx512"};
 
-bool has_feature(int count, const uint64_t *features, int f) {
-    return f / 64 < count && ((features[f / 64] >> (f % 64)) & 1);
+int isa_level(const std::string &isa) {
+    for (int i = 0; i < 3; i++)
+        if (isa == kIsaNames[i]) return i;
+    return -1;
 }
 
-int isa_level(int count, const uint64_t *features) {
-    for (int f : {halide_target_feature_avx512, halide_target_feature_avx512_knl, halide_target_feature_avx512_skylake,
-                  halide_target_feature_avx512_cannonlake, halide_target_feature_avx512_zen4,
-                  halide_target_feature_avx512_zen5, halide_target_feature_avx512_sapphirerapids})
-        if (has_feature(count, features, f)) return 2;
-    for (int f : {halide_target_feature_avx, halide_target_feature_avx2, halide_target_feature_fma,
-                  halide_target_feature_f16c})
-        if (has_feature(count, features, f)) return 1;
-    return 0;
-}
-
-// Multi-target libraries ask this, best variant first, and run the first
-// variant it accepts (or the last, the fallback, if it accepts none).
-int limited_can_use_target_features(int count, const uint64_t *features) {
-    if (!halide_default_can_use_target_features(count, features)) return 0;
-    int level = isa_level(count, features);
-    if (level > g_isa_limit.load()) return 0;
-    int unset = -1;
-    g_last_isa.compare_exchange_strong(unset, level);
-    return 1;
-}
-
-void install_runtime_hooks() {
-    static std::once_flag once;
-    std::call_once(once, [] { halide_set_custom_can_use_target_features(limited_can_use_target_features); });
+int cpu_isa_level() {
+    static const int level = [] {
+        __builtin_cpu_init();
+        if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+            __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
+            __builtin_cpu_supports("avx512cd"))
+            return 2;
+        if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return 1;
+        return 0;
+    }();
+    return level;
 }
 
 // --- CUDA -------------------------------------------------------------------
@@ -93,30 +83,30 @@ bool cuda_device_present() {
 // --- the AOT backend ----------------------------------------------------------
 class AotBackend : public Backend {
 public:
-    AotBackend(const detail::Registration *reg, const detail::Variant *variant, Device device)
-        : reg_(reg), variant_(variant), device_(device) {}
+    // variants: for the CPU, the x86 variants of the library, best first;
+    // for CUDA, the one CUDA variant.
+    AotBackend(const detail::Registration *reg, std::vector<const detail::Variant *> variants, Device device)
+        : reg_(reg), variants_(std::move(variants)), device_(device) {}
 
     Device device() const override { return device_; }
 
     std::string description() const override {
-        return std::string("AOT ") + variant_->family + " [" + variant_->targets + "], schedule: " +
+        std::string targets;
+        for (const detail::Variant *v : variants_) targets += (targets.empty() ? "" : ", ") + std::string(v->targets);
+        return std::string("AOT ") + (device_ == Device::CUDA ? "cuda" : "x86") + " [" + targets + "], schedule: " +
                reg_->schedule_origin;
     }
 
     void run(const std::vector<const Tensor *> &inputs, const std::vector<Shape> &input_shapes,
              std::vector<Tensor> &outputs) override {
+        const detail::Variant *variant = choose();
         detail::BufferSet in(inputs, input_shapes);
         detail::BufferSet out(outputs);
         detail::ErrorSink sink;
-        bool is_x86 = device_ == Device::CPU;
-        if (is_x86) g_last_isa = -1;
-        int rc = variant_->entry(&sink, in.pointers(), out.pointers());
-        if (is_x86 && g_last_isa.load() < 0) g_last_isa = 0;   // the fallback ran
-        if (rc == 0 && device_ == Device::CUDA) {
+        int rc = variant->entry(&sink, in.pointers(), out.pointers());
+        if (device_ == Device::CUDA) {
             for (halide_buffer_t *b : out.buffers())
                 if (rc == 0) rc = halide_copy_to_host(&sink, b);
-        }
-        if (device_ == Device::CUDA) {
             for (halide_buffer_t *b : in.buffers()) halide_device_free(&sink, b);
             for (halide_buffer_t *b : out.buffers()) halide_device_free(&sink, b);
         }
@@ -126,21 +116,34 @@ public:
     }
 
 private:
+    const detail::Variant *choose() const {
+        if (device_ == Device::CUDA) return variants_.front();
+        int allowed = std::min(cpu_isa_level(), g_isa_limit.load());
+        for (const detail::Variant *v : variants_)
+            if (isa_level(v->isa) <= allowed) {
+                g_last_isa = isa_level(v->isa);
+                return v;
+            }
+        throw Error("pipeline '" + std::string(reg_->name) + "' has no x86 variant this CPU can run");
+    }
+
     const detail::Registration *reg_;
-    const detail::Variant *variant_;
+    std::vector<const detail::Variant *> variants_;
     Device device_;
 };
 
-const detail::Variant *find_variant(const detail::Registration *reg, const char *family) {
+std::vector<const detail::Variant *> find_variants(const detail::Registration *reg, const char *family) {
+    std::vector<const detail::Variant *> found;
     for (int i = 0; i < reg->variant_count; i++)
-        if (std::string(reg->variants[i].family) == family) return &reg->variants[i];
-    return nullptr;
+        if (std::string(reg->variants[i].family) == family) found.push_back(&reg->variants[i]);
+    // Best ISA first.
+    std::stable_sort(found.begin(), found.end(), [](auto *a, auto *b) { return isa_level(a->isa) > isa_level(b->isa); });
+    return found;
 }
 
 }  // namespace
 
 Pipeline Pipeline::open(const std::string &name, Device device) {
-    install_runtime_hooks();
     const detail::Registry::Entry *entry = detail::find_registration(name);
     if (!entry) {
         std::vector<std::string> names = detail::registered_names();
@@ -151,19 +154,19 @@ Pipeline Pipeline::open(const std::string &name, Device device) {
                     "); link its library, made with convpipe_add_pipeline(" + name + " SPEC ...)");
     }
     const detail::Registration *reg = entry->reg;
-    const detail::Variant *cuda = find_variant(reg, "cuda");
-    const detail::Variant *x86 = find_variant(reg, "x86");
+    std::vector<const detail::Variant *> cuda = find_variants(reg, "cuda");
+    std::vector<const detail::Variant *> x86 = find_variants(reg, "x86");
     if (device == Device::CUDA) {
-        if (!cuda)
+        if (cuda.empty())
             throw Error("pipeline '" + name + "' has no CUDA build; add TARGETS x86 cuda to its convpipe_add_pipeline()");
         if (!cuda_device_present())
             throw Error("CUDA was requested for pipeline '" + name +
                         "', but no CUDA device is available (no driver, or no GPU visible)");
         return Pipeline(*entry->graph, std::make_shared<AotBackend>(reg, cuda, Device::CUDA));
     }
-    if (device == Device::Auto && cuda && cuda_device_present())
+    if (device == Device::Auto && !cuda.empty() && cuda_device_present())
         return Pipeline(*entry->graph, std::make_shared<AotBackend>(reg, cuda, Device::CUDA));
-    if (!x86) throw Error("pipeline '" + name + "' has no CPU build");
+    if (x86.empty()) throw Error("pipeline '" + name + "' has no CPU build");
     return Pipeline(*entry->graph, std::make_shared<AotBackend>(reg, x86, Device::CPU));
 }
 
@@ -213,12 +216,9 @@ void set_num_threads(int threads) {
 int num_threads_setting() { return g_threads.load(); }
 
 void set_cpu_isa_limit(const std::string &isa) {
-    install_runtime_hooks();
-    if (isa == "auto") g_isa_limit = 3;
-    else if (isa == "avx512") g_isa_limit = 2;
-    else if (isa == "avx2") g_isa_limit = 1;
-    else if (isa == "sse41") g_isa_limit = 0;
-    else throw Error("unknown ISA '" + isa + "' (expected auto, avx512, avx2 or sse41)");
+    int level = isa == "auto" ? 2 : isa_level(isa);
+    if (level < 0) throw Error("unknown ISA '" + isa + "' (expected auto, avx512, avx2 or sse41)");
+    g_isa_limit = level;
 }
 
 std::string last_cpu_isa() {

@@ -3,6 +3,7 @@
 // use, whatever the order of initialisers).
 #include "registry_table.h"
 
+#include <algorithm>
 #include <mutex>
 
 namespace convpipe::detail {
@@ -51,7 +52,10 @@ std::vector<LinkedPipeline> linked_pipelines() {
     for (auto &e : r.entries) {
         LinkedPipeline lp;
         lp.name = e.reg->name;
-        for (int i = 0; i < e.reg->variant_count; i++) lp.targets.push_back(e.reg->variants[i].family);
+        for (int i = 0; i < e.reg->variant_count; i++) {
+            std::string family = e.reg->variants[i].family;
+            if (std::find(lp.targets.begin(), lp.targets.end(), family) == lp.targets.end()) lp.targets.push_back(family);
+        }
         lp.schedule_origin = e.reg->schedule_origin;
         out.push_back(lp);
     }

@@ -1,0 +1,121 @@
+// The command line as a user drives it: exit codes, messages, files.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <array>
+#include <cstdio>
+#include <fstream>
+
+#include "convpipe/convpipe.h"
+#include "reference/reference.h"
+#include "test_support.h"
+
+namespace fs = std::filesystem;
+using namespace convpipe;
+using ::testing::HasSubstr;
+
+namespace {
+
+struct Result {
+    int status;
+    std::string output;   // stdout and stderr together
+};
+
+Result cli(const std::string &args) {
+    std::string cmd = std::string(CONVPIPE_CLI) + " " + args + " 2>&1";
+    Result r{-1, ""};
+    FILE *pipe = popen(cmd.c_str(), "r");
+    if (!pipe) return r;
+    std::array<char, 4096> buf;
+    size_t n;
+    while ((n = fread(buf.data(), 1, buf.size(), pipe)) > 0) r.output.append(buf.data(), n);
+    int status = pclose(pipe);
+    r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return r;
+}
+
+fs::path temp(const std::string &name) {
+    fs::path dir = fs::path(::testing::TempDir()) / "convpipe_cli";
+    fs::create_directories(dir);
+    return dir / name;
+}
+
+}  // namespace
+
+TEST(Cli, ListShowsLinkedPipelines) {
+    Result r = cli("list");
+    EXPECT_EQ(r.status, 0) << r.output;
+    EXPECT_THAT(r.output, HasSubstr("edges"));
+    EXPECT_THAT(r.output, HasSubstr("x86"));
+}
+
+TEST(Cli, RunSpecMatchesReference) {
+    fs::path spec = tests::golden_root() / "golden_k5_same_s3" / "spec.json";
+    Tensor x = reference::random_tensor({2, 11, 14, 3}, 4);
+    graph::Graph g = graph::load_spec(spec.string());
+    if (g.inputs[0].shape[3] != 3) x = reference::random_tensor({2, 11, 14, g.inputs[0].shape[3]}, 4);
+    save_npy(x, temp("x.npy").string());
+    Result r = cli("run " + spec.string() + " --input " + temp("x.npy").string() + " --output " + temp("y.npy").string());
+    ASSERT_EQ(r.status, 0) << r.output;
+    tests::expect_close(load_npy(temp("y.npy").string()), reference::run(g, {x})[0], "convpipe run");
+}
+
+TEST(Cli, RunLinkedPipelineOnAnImage) {
+    fs::path photo = tests::source_dir() / "pipelines" / "images" / "coffee.png";
+    Result r = cli("run edges --input " + photo.string() + " --output " + temp("edges.npy").string());
+    ASSERT_EQ(r.status, 0) << r.output;
+    EXPECT_EQ(shape_to_string(load_npy(temp("edges.npy").string()).shape()), "[1, 400, 600, 1]");
+}
+
+TEST(Cli, SeveralOutputsGoToAFolder) {
+    fs::path spec = tests::golden_root() / "golden_dag_two_outputs";
+    Result r = cli("run " + (spec / "spec.json").string() + " -i " + (spec / "input.npy").string() + " -o " +
+                   temp("dag").string());
+    ASSERT_EQ(r.status, 0) << r.output;
+    std::vector<Tensor> expected = tests::load_expected(spec);
+    graph::Graph g = graph::load_spec((spec / "spec.json").string());
+    for (size_t i = 0; i < g.outputs.size(); i++)
+        tests::expect_close(load_npy((temp("dag") / (g.outputs[i] + ".npy")).string()), expected[i], g.outputs[i]);
+}
+
+TEST(Cli, BadSpecExitsWith2) {
+    std::ofstream(temp("bad.json")) << R"({"name": "bad", "input": {"name": "x", "shape": [null, null, null, 1]},
+      "layers": [{"type": "Conv2D", "filters": 1, "kernel_size": [0, 2]}]})";
+    save_npy(Tensor({4, 4}), temp("x4.npy").string());
+    Result r = cli("run " + temp("bad.json").string() + " -i " + temp("x4.npy").string() + " -o " + temp("o.npy").string());
+    EXPECT_EQ(r.status, 2);
+    EXPECT_THAT(r.output, HasSubstr("bad.json: layers[0].kernel_size: expected 2 positive integers, got [0,2]"));
+}
+
+TEST(Cli, RunTimeFailuresExitWith1) {
+    Result missing = cli("run edges -i /nonexistent/x.npy -o " + temp("o.npy").string());
+    EXPECT_EQ(missing.status, 1);
+    EXPECT_THAT(missing.output, HasSubstr("/nonexistent/x.npy"));
+    Result unknown = cli("run nothing_here -i " + temp("x4.npy").string() + " -o " + temp("o.npy").string());
+    EXPECT_EQ(unknown.status, 1);
+    EXPECT_THAT(unknown.output, HasSubstr("unknown pipeline 'nothing_here'"));
+    save_npy(Tensor({1, 4, 4, 3}), temp("rgb.npy").string());
+    Result channels = cli("run edges -i " + temp("rgb.npy").string() + " -o " + temp("o.npy").string());
+    EXPECT_EQ(channels.status, 1);
+    EXPECT_THAT(channels.output, HasSubstr("must have NHWC shape [-1, -1, -1, 1]"));
+    Result cuda = cli("run edges --device cuda -i " + temp("x4.npy").string() + " -o " + temp("o.npy").string());
+    EXPECT_EQ(cuda.status, 1);
+    EXPECT_THAT(cuda.output, HasSubstr("CUDA"));
+}
+
+TEST(Cli, UsageErrorsExitWith2) {
+    EXPECT_EQ(cli("").status, 2);
+    EXPECT_EQ(cli("frobnicate").status, 2);
+    EXPECT_EQ(cli("run edges").status, 2);
+    Result dev = cli("run edges --device tpu -i x.npy -o y.npy");
+    EXPECT_EQ(dev.status, 2);
+    EXPECT_THAT(dev.output, HasSubstr("--device"));
+    for (const char *sub : {"list", "info", "run", "demo"}) EXPECT_EQ(cli(std::string(sub) + " --help").status, 0) << sub;
+}
+
+TEST(Cli, InfoReportsShapesAndFlops) {
+    Result r = cli("info " + (tests::specs_root() / "aot_k3_same_tanh.json").string() + " --shape 1,56,56,16");
+    ASSERT_EQ(r.status, 0) << r.output;
+    EXPECT_THAT(r.output, HasSubstr("Conv2D 16->20 3x3 same tanh"));
+    EXPECT_THAT(r.output, HasSubstr("0.018 GFLOP"));   // 2 * 56*56*20 * 9*16
+}

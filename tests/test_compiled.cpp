@@ -1,0 +1,145 @@
+// Compiled pipelines against the oracles: golden Keras data for every golden
+// spec (AOT library and JIT), and the reference implementation on random
+// shapes and weights for the test specs in tests/specs (AOT, every ISA
+// variant, and JIT).
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "convpipe/compiler.h"
+#include "convpipe/convpipe.h"
+#include "reference/reference.h"
+#include "test_support.h"
+
+namespace fs = std::filesystem;
+using namespace convpipe;
+using namespace convpipe::tests;
+
+namespace {
+
+void expect_matches_golden(Pipeline &p, const std::string &name, const std::string &how) {
+    fs::path dir = golden_root() / name;
+    Tensor input = load_npy((dir / "input.npy").string());
+    std::vector<Tensor> expected = load_expected(dir);
+    std::vector<Tensor> actual = p.run({input});
+    ASSERT_EQ(actual.size(), expected.size()) << name;
+    for (size_t i = 0; i < actual.size(); i++) expect_close(actual[i], expected[i], how + " " + name + " output " + std::to_string(i));
+}
+
+std::vector<std::string> test_specs() {
+    std::vector<std::string> names;
+    for (const auto &entry : fs::directory_iterator(specs_root()))
+        if (entry.path().extension() == ".json") names.push_back(entry.path().stem().string());
+    std::sort(names.begin(), names.end());
+    return names;
+}
+
+// A few random shapes per pipeline: batch 1-3, odd and even sizes, and the
+// smallest size the pipeline accepts (narrower than any register tile).
+std::vector<Shape> random_shapes(const graph::Graph &g, uint32_t seed) {
+    std::mt19937 rng(seed);
+    int64_t smallest = smallest_valid_size(g);
+    int64_t c = g.inputs[0].shape[3];
+    std::vector<Shape> shapes{{1, smallest, smallest, c}};
+    for (int i = 0; i < 3; i++) {
+        int64_t n = 1 + rng() % 3;
+        int64_t h = smallest + rng() % 17, w = smallest + rng() % 23;
+        shapes.push_back({n, h, w, c});
+    }
+    return shapes;
+}
+
+void expect_matches_reference(Pipeline &p, const graph::Graph &g, uint32_t seed, const std::string &how) {
+    for (const Shape &shape : random_shapes(g, seed)) {
+        std::vector<Tensor> inputs = random_call_inputs(g, shape, seed);
+        std::vector<Tensor> expected = reference::run(g, inputs);
+        std::vector<Tensor> actual = p.run(inputs);
+        ASSERT_EQ(actual.size(), expected.size());
+        for (size_t i = 0; i < actual.size(); i++)
+            expect_close(actual[i], expected[i],
+                         how + " " + g.name + " input " + shape_to_string(shape) + " output " + g.outputs[i]);
+    }
+}
+
+bool cpu_has(const std::string &isa) {
+    if (isa == "avx512") return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                                __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq");
+    if (isa == "avx2") return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    return __builtin_cpu_supports("sse4.1");
+}
+
+}  // namespace
+
+class GoldenCompiled : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(GoldenCompiled, AotMatchesKeras) {
+    Pipeline p = Pipeline::open(GetParam(), Device::CPU);
+    expect_matches_golden(p, GetParam(), "AOT");
+}
+
+TEST_P(GoldenCompiled, JitMatchesKeras) {
+    Pipeline p = compile_spec((golden_root() / GetParam() / "spec.json").string());
+    expect_matches_golden(p, GetParam(), "JIT");
+}
+
+INSTANTIATE_TEST_SUITE_P(Keras, GoldenCompiled, ::testing::ValuesIn(golden_cases()),
+                         [](const auto &info) { return info.param; });
+
+class SpecCompiled : public ::testing::TestWithParam<std::string> {
+protected:
+    graph::Graph spec() const { return graph::load_spec((specs_root() / (GetParam() + ".json")).string()); }
+};
+
+TEST_P(SpecCompiled, AotMatchesReference) {
+    Pipeline p = Pipeline::open(GetParam(), Device::CPU);
+    expect_matches_reference(p, spec(), 7, "AOT");
+}
+
+TEST_P(SpecCompiled, EveryIsaVariantMatchesReference) {
+    Pipeline p = Pipeline::open(GetParam(), Device::CPU);
+    graph::Graph g = spec();
+    int ran = 0;
+    for (std::string isa : {"sse41", "avx2", "avx512"}) {
+        if (!cpu_has(isa)) continue;
+        set_cpu_isa_limit(isa);
+        expect_matches_reference(p, g, 11, "AOT " + isa);
+        EXPECT_EQ(last_cpu_isa(), isa) << "the " << isa << " variant did not run";
+        ran++;
+    }
+    set_cpu_isa_limit("auto");
+    EXPECT_GE(ran, 2) << "this CPU should run at least the SSE4.1 and AVX2 variants";
+    if (!cpu_has("avx512")) std::cout << "[ note ] this CPU has no AVX-512; that variant was not run\n";
+}
+
+TEST_P(SpecCompiled, JitMatchesReference) {
+    Pipeline p = compile_spec((specs_root() / (GetParam() + ".json")).string());
+    expect_matches_reference(p, spec(), 13, "JIT");
+}
+
+INSTANTIATE_TEST_SUITE_P(Specs, SpecCompiled, ::testing::ValuesIn(test_specs()),
+                         [](const auto &info) { return info.param; });
+
+TEST(RunInto, ReusesOutputStorage) {
+    Pipeline p = Pipeline::open("aot_chain");
+    graph::Graph g = graph::load_spec((specs_root() / "aot_chain.json").string());
+    std::vector<Tensor> inputs = random_call_inputs(g, {2, 9, 10, 4}, 3);
+    std::vector<Tensor> outs;
+    p.run_into(inputs, outs);
+    std::vector<const float *> before;
+    for (const Tensor &t : outs) before.push_back(t.data());
+    p.run_into(inputs, outs);
+    for (size_t i = 0; i < outs.size(); i++) EXPECT_EQ(outs[i].data(), before[i]) << "output " << i << " was reallocated";
+    std::vector<Tensor> expected = reference::run(g, inputs);
+    for (size_t i = 0; i < outs.size(); i++) expect_close(outs[i], expected[i], "run_into output " + std::to_string(i));
+}
+
+TEST(RunInto, AcceptsHwAndHwcInputs) {
+    Pipeline p = Pipeline::open("edges");
+    Tensor hw = reference::random_tensor({5, 7}, 1);
+    Tensor nhwc = hw.reshaped({1, 5, 7, 1});
+    std::vector<Tensor> a = p.run({hw}), b = p.run({nhwc}), c = p.run({hw.reshaped({5, 7, 1})});
+    expect_close(a[0], b[0], "HW vs NHWC", 0);
+    expect_close(c[0], b[0], "HWC vs NHWC", 0);
+    // The edge filter by hand at the last row, where 'same' pads below.
+    EXPECT_EQ(shape_to_string(a[0].shape()), "[1, 5, 7, 1]");
+}
