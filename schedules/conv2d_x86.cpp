@@ -73,7 +73,7 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
     return p;
 }
 
-void apply_conv2d(lower::ConvStage &s, Func store, bool is_output, const Conv2DParams &p, const Target &target) {
+void apply_conv2d(lower::LayerStage &s, Func store, bool is_output, const Conv2DParams &p, const Target &target) {
     const lower::Dims &d = lower::dims();
     const int V = target.natural_vector_size<float>();
     const int64_t F = s.layer->conv.filters;

@@ -41,14 +41,40 @@ void schedule_copy(Halide::Func copy, int64_t channels, const Halide::Target &ta
     if (channels >= V) copy.vectorize(d.c, V, Halide::TailStrategy::ShiftInwards);
 }
 
+// Layers without windows (Add, Activation, ChannelMean, MinMaxNormalization):
+// computed once, whole, vectorised and parallel. `output` is defined when the
+// layer is a pipeline output.
+void schedule_simple(lower::LayerStage &s, Halide::Func output, const Halide::Target &target) {
+    const lower::Dims &d = lower::dims();
+    const int V = target.natural_vector_size<float>();
+    Halide::Var yn("yn");
+    for (Halide::Func r : s.reductions) r.compute_root().parallel(d.n);
+    auto lay_out = [&](Halide::Func f) {
+        f.fuse(d.y, d.n, yn).parallel(yn);
+        if (s.layer->output.shape[3] >= V) f.vectorize(d.c, V, Halide::TailStrategy::GuardWithIf);
+        else f.vectorize(d.x, V, Halide::TailStrategy::GuardWithIf);
+    };
+    if (output.defined()) {
+        lay_out(output);
+    } else {
+        s.out.compute_root();
+        lay_out(s.out);
+    }
+}
+
 }  // namespace
 
 std::map<std::string, Conv2DParams> schedule_graph(lower::LoweredGraph &lowered, const graph::Graph &graph,
                                                    const std::map<std::string, Halide::Func> &outputs,
                                                    const ScheduleFile *file, const Halide::Target &target) {
     std::map<std::string, Conv2DParams> chosen;
-    for (lower::ConvStage &stage : lowered.stages) {
+    for (lower::LayerStage &stage : lowered.stages) {
         const std::string &name = stage.layer->name;
+        if (stage.layer->kind != graph::OpKind::Conv2D) {
+            auto out = outputs.find(name);
+            schedule_simple(stage, out == outputs.end() ? Halide::Func() : out->second, target);
+            continue;
+        }
         Conv2DParams p = conv2d_heuristic(*stage.layer, target);
         if (file && file->layers.contains(name)) p.update_from(file->layers[name], file->path + ": layers." + name);
         auto out = outputs.find(name);

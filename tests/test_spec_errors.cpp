@@ -188,3 +188,22 @@ TEST(ShapeInference, EmbeddedGraphRoundTrips) {
     // The embedded form's placeholders are not accepted from users.
     EXPECT_THROW(graph::parse_spec(graph::to_json(g, false), "user.json", "."), SpecError);
 }
+
+TEST(SpecErrors, OtherLayerTypes) {
+    const std::string head = R"({"name": "p", "input": {"name": "x", "shape": [null, null, null, 3]}, "layers": [)";
+    EXPECT_THAT(error_of(head + R"({"type": "Add", "name": "s"}]})"),
+                HasSubstr("layers[0]: missing required key 'inputs' (Add takes two or more)"));
+    EXPECT_THAT(error_of(head + R"({"type": "Add", "inputs": ["x"]}]})"),
+                HasSubstr("layers[0].inputs: expected a list of two or more input names"));
+    EXPECT_THAT(error_of(head + R"({"type": "ChannelMean"}, {"type": "Add", "inputs": ["x", "channel_mean"]}]})"),
+                HasSubstr("(Add needs equal shapes)"));
+    EXPECT_THAT(error_of(head + R"({"type": "Activation"}]})"),
+                HasSubstr("layers[0]: missing required key 'activation'"));
+    EXPECT_THAT(error_of(head + R"({"type": "MinMaxNormalization", "scale": 2}]})"),
+                HasSubstr("layers[0]: unknown key 'scale'"));
+    graph::Graph g = graph::parse_spec(head + R"({"type": "ChannelMean"}, {"type": "Activation", "activation": "abs"}]})",
+                                       "p.json", ".");
+    EXPECT_EQ(g.layers[0].name, "channel_mean");
+    EXPECT_EQ(g.layers[1].name, "activation");
+    EXPECT_EQ(shape_to_string(g.layers[1].output.shape), "[-1, -1, -1, 1]");
+}

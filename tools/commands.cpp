@@ -64,6 +64,11 @@ std::string shape_text(const Shape &s) {
 std::string describe_layer(const graph::Layer &l) {
     const graph::Conv2D &c = l.conv;
     std::ostringstream o;
+    if (l.kind == graph::OpKind::Activation) return graph::activation_name(l.activation);
+    if (l.kind != graph::OpKind::Conv2D) {
+        for (size_t i = 0; i < l.inputs.size(); i++) o << (i ? ", " : "of ") << l.inputs[i];
+        return o.str();
+    }
     o << c.kernel_h << "x" << c.kernel_w;
     if (c.stride_h > 1 || c.stride_w > 1) o << "/" << c.stride_h << "x" << c.stride_w;
     if (c.dilation_h > 1 || c.dilation_w > 1) o << " dil " << c.dilation_h << "x" << c.dilation_w;
@@ -99,7 +104,7 @@ void print_info(const Pipeline &p, const std::string &shape_text_arg) {
     for (const graph::Value &v : g.call_inputs()) std::cout << "  input  " << v.name << " " << shape_text(v.shape) << "\n";
     for (const graph::Layer &l : g.layers)
         std::cout << "  layer  " << std::left << std::setw(16) << l.name << " " << graph::op_name(l.kind) << " "
-                  << l.in_channels << "->" << l.conv.filters << " " << describe_layer(l) << "  out "
+                  << l.in_channels << "->" << l.output.shape[3] << " " << describe_layer(l) << "  out "
                   << shape_text(l.output.shape) << "\n";
     for (const std::string &o : g.outputs) std::cout << "  output " << o << "\n";
     std::cout << "  parameters " << g.parameter_count() << "\n";

@@ -44,6 +44,15 @@ Func extended(const Func &image, Expr width, Expr height, Expr boundary, Expr fi
     return ext;
 }
 
+// Applies `schedule_stage` to f once per boundary rule (fill, wrap, and the
+// rest: symm), so each specialisation's loop nest carries exactly one rule.
+template <typename F>
+void for_each_boundary(Func f, const Expr &boundary, F schedule_stage) {
+    schedule_stage(f.specialize(boundary == kBoundaryFill));
+    schedule_stage(f.specialize(boundary == kBoundaryWrap));
+    schedule_stage(Stage(f));
+}
+
 // Splits output rows into tasks for the thread pool. GuardWithIf: the row
 // count is arbitrary and outer-loop guards cost nothing.
 constexpr int kRowsPerTask = 16;
@@ -63,7 +72,7 @@ public:
 
     void generate() {
         Func ext = extended(image, image.width(), image.height(), boundary, fillvalue);
-        int taps = fixed_taps();
+        const int taps = fixed_taps();
         if (taps > 0) {
             // Fixed size: the sum is written out tap by tap; the kernel
             // values are loop invariant and stay in registers.
@@ -71,13 +80,13 @@ public:
             kernel.dim(1).set_bounds(0, taps);
             Expr sum = 0.0f;
             for (int j = 0; j < taps; j++)
-                for (int k = 0; k < taps; k++)
-                    sum += kernel(k, j) * ext(x + offset_x - k, y + offset_y - j);
+                for (int k = 0; k < taps; k++) sum += kernel(k, j) * ext(x + offset_x - k, y + offset_y - j);
             output(x, y) = sum;
         } else {
+            padded(x, y) = ext(x, y);
             r = RDom(0, kernel.width(), 0, kernel.height(), "r");
             accumulator(x, y) = 0.0f;
-            accumulator(x, y) += kernel(r.x, r.y) * ext(x + offset_x - r.x, y + offset_y - r.y);
+            accumulator(x, y) += kernel(r.x, r.y) * padded(x + offset_x - r.x, y + offset_y - r.y);
             output(x, y) = accumulator(x, y);
         }
     }
@@ -88,31 +97,36 @@ public:
             // Two vectors per iteration hide FMA latency; narrower outputs
             // (1-D calls, tiny images) take the scalar fallback.
             const int width = 2 * V;
-            for_each_boundary([&](Stage s) {
+            for_each_boundary(output, boundary, [&](Stage s) {
                 s.split(y, yo, yi, kRowsPerTask, TailStrategy::GuardWithIf).parallel(yo);
                 s.specialize(output.width() >= width).vectorize(x, width);
             });
-        } else {
-            // Register blocking: `blocks` vector accumulators per tile, the
-            // kernel loop inside, each tap broadcast once per tile.
-            const int blocks = 4;
-            const int tile = blocks * V;
-            for_each_boundary([&](Stage s) {
-                s.split(y, yo, yi, kRowsPerTask, TailStrategy::GuardWithIf).parallel(yo);
-                s.specialize(output.width() >= tile).split(x, xo, xi, tile, TailStrategy::ShiftInwards);
-                s.split(x, xo, xi, tile, TailStrategy::GuardWithIf);
-            });
-            // Always a whole tile, even for the last, narrower one: the
-            // accumulators are then a fixed set of registers, and ext answers
-            // for the extra columns.
-            accumulator.compute_at(output, xo).bound_extent(x, tile).vectorize(x, V).unroll(x);
-            accumulator.update().reorder(x, r.x, r.y, y).vectorize(x, V).unroll(x);
+            return;
         }
+        // Register blocking: `blocks` vector accumulators per tile, the
+        // kernel loop inside, each tap broadcast once per tile.
+        const int tile = kBlocks * V;
+        for_each_boundary(output, boundary, [&](Stage s) {
+            s.split(y, yo, yi, kRowsPerTask, TailStrategy::GuardWithIf).parallel(yo);
+            s.specialize(output.width() >= tile)
+                .split(x, xo, xi, tile, TailStrategy::ShiftInwards)
+                .vectorize(xi, V);
+            s.split(x, xo, xi, tile, TailStrategy::GuardWithIf).vectorize(xi, V);
+        });
+        // The rows a task reads, extended past the edges once, so the kernel
+        // loop reads plain memory with no edge tests.
+        for_each_boundary(padded, boundary, [&](Stage s) { s.vectorize(x, V); });
+        padded.compute_at(output, yo);
+        // Always a whole tile, even for the last, narrower one: the
+        // accumulators are then a fixed set of registers.
+        accumulator.compute_at(output, xo).bound_extent(x, tile).vectorize(x, V).unroll(x);
+        accumulator.update().reorder(x, r.x, r.y, y).vectorize(x, V).unroll(x);
     }
 
 private:
+    static constexpr int kBlocks = 4;
     Var x{"x"}, y{"y"}, xo{"xo"}, xi{"xi"}, yo{"yo"}, yi{"yi"};
-    Func accumulator{"accumulator"};
+    Func padded{"padded"}, accumulator{"accumulator"};
     RDom r;   // the kernel's taps, for kernel_size=any
 
     int fixed_taps() const {
@@ -121,16 +135,6 @@ private:
         case KernelSize::K3x3: return 3;
         default: return 0;
         }
-    }
-
-    // Applies `schedule_stage` to the output once per boundary rule, so each
-    // specialisation's loop nest carries exactly one rule.
-    template <typename F>
-    void for_each_boundary(F schedule_stage) {
-        Func out = output;
-        schedule_stage(out.specialize(boundary == kBoundaryFill));
-        schedule_stage(out.specialize(boundary == kBoundaryWrap));
-        schedule_stage(Stage(out));
     }
 };
 
@@ -150,45 +154,51 @@ public:
 
     void generate() {
         Func ext = extended(image, image.width(), image.height(), boundary, fillvalue);
+        padded(x, y) = ext(x, y);
         rk = RDom(0, row_taps.width(), "rk");
-        horizontal(x, y) = 0.0f;
-        horizontal(x, y) += row_taps(rk) * ext(x + offset_x - rk, y);
+        horizontal_sum(x, y) = 0.0f;
+        horizontal_sum(x, y) += row_taps(rk) * padded(x + offset_x - rk, y);
+        horizontal(x, y) = horizontal_sum(x, y);
         rj = RDom(0, column_taps.width(), "rj");
-        vertical(x, y) = 0.0f;
-        vertical(x, y) += column_taps(rj) * horizontal(x, y + offset_y - rj);
-        output(x, y) = vertical(x, y);
+        vertical_sum(x, y) = 0.0f;
+        vertical_sum(x, y) += column_taps(rj) * horizontal(x, y + offset_y - rj);
+        output(x, y) = vertical_sum(x, y);
     }
 
     void schedule() {
         const int V = get_target().natural_vector_size<float>();
-        const int blocks = 4;
-        const int tile = blocks * V;
-        // Tiles of columns x rows: the horizontal pass for a tile (plus the
-        // KH-1 rows above it) stays in L1 while the vertical pass reads it.
-        const int tile_rows = 32;
-        const int tile_columns = 256;
-        Func out = output;
-        auto schedule_stage = [&](Stage s) {
-            s.split(y, yo, yi, tile_rows, TailStrategy::GuardWithIf).parallel(yo);
-            s.specialize(output.width() >= tile_columns)
-                .split(x, xo, xi, tile_columns, TailStrategy::ShiftInwards)
-                .reorder(xi, yi, xo, yo);
-            s.split(x, xo, xi, tile_columns, TailStrategy::GuardWithIf).reorder(xi, yi, xo, yo);
+        const int tile = kBlocks * V;
+        // Tiles of kTileColumns x kTileRows outputs: the extended input and
+        // the horizontal pass for a tile (plus KH-1 rows and KW-1 columns
+        // of halo) stay in L1/L2 while the vertical pass reads them.
+        auto tiles = [&](Stage s, TailStrategy tail) {
+            s.split(y, yo, yi, kTileRows, TailStrategy::GuardWithIf)
+                .split(x, xo, xi, kTileColumns, tail)
+                .split(xi, vx, vxi, tile, tail)
+                .reorder(vxi, vx, yi, xo, yo)
+                .vectorize(vxi, V)
+                .parallel(yo);
         };
-        schedule_stage(out.specialize(boundary == kBoundaryFill));
-        schedule_stage(out.specialize(boundary == kBoundaryWrap));
-        schedule_stage(Stage(out));
-
-        // Both passes: register-blocked vector accumulators, taps inside.
-        for (auto [pass, taps] : {std::pair{horizontal, rk}, std::pair{vertical, rj}}) {
-            pass.compute_at(output, xo).vectorize(x, V);
-            pass.update().split(x, vx, vxi, tile).reorder(vxi, taps, vx, y).vectorize(vxi, V).unroll(vxi);
-        }
+        for_each_boundary(output, boundary, [&](Stage s) {
+            tiles(s.specialize(output.width() >= kTileColumns), TailStrategy::ShiftInwards);
+            tiles(s, TailStrategy::GuardWithIf);
+        });
+        for_each_boundary(padded, boundary, [&](Stage s) { s.vectorize(x, V); });
+        padded.compute_at(output, xo);
+        horizontal.compute_at(output, xo).split(x, vx, vxi, tile).vectorize(vxi, V);
+        // Both passes: a tile of vector accumulators in registers, taps inside.
+        horizontal_sum.compute_at(horizontal, vx).bound_extent(x, tile).vectorize(x, V).unroll(x);
+        horizontal_sum.update().reorder(x, rk, y).vectorize(x, V).unroll(x);
+        vertical_sum.compute_at(output, vx).bound_extent(x, tile).vectorize(x, V).unroll(x);
+        vertical_sum.update().reorder(x, rj, y).vectorize(x, V).unroll(x);
     }
 
 private:
+    static constexpr int kBlocks = 4;
+    static constexpr int kTileColumns = 256;
+    static constexpr int kTileRows = 32;
     Var x{"x"}, y{"y"}, xo{"xo"}, xi{"xi"}, yo{"yo"}, yi{"yi"}, vx{"vx"}, vxi{"vxi"};
-    Func horizontal{"horizontal"}, vertical{"vertical"};
+    Func padded{"padded"}, horizontal_sum{"horizontal_sum"}, horizontal{"horizontal"}, vertical_sum{"vertical_sum"};
     RDom rk, rj;   // row taps (along x), column taps (along y)
 };
 

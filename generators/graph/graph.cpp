@@ -40,6 +40,10 @@ std::optional<Activation> activation_from_name(const std::string &name) {
 const char *op_name(OpKind kind) {
     switch (kind) {
     case OpKind::Conv2D: return "Conv2D";
+    case OpKind::ChannelMean: return "ChannelMean";
+    case OpKind::MinMaxNormalization: return "MinMaxNormalization";
+    case OpKind::Add: return "Add";
+    case OpKind::Activation: return "Activation";
     }
     return "?";
 }
@@ -73,6 +77,7 @@ const Value &Graph::value(const std::string &n) const {
 std::vector<Value> Graph::call_inputs() const {
     std::vector<Value> all = inputs;
     for (const Layer &l : layers) {
+        if (l.kind != OpKind::Conv2D) continue;
         if (l.conv.kernel.at_run_time()) all.push_back({l.name + ".kernel", l.conv.kernel.shape});
         if (l.conv.use_bias && l.conv.bias.at_run_time()) all.push_back({l.name + ".bias", l.conv.bias.shape});
     }
@@ -120,6 +125,21 @@ std::vector<std::pair<std::string, Shape>> concrete_shapes(const Graph &g, const
     };
     for (const Layer &l : g.layers) {
         const Shape &in = lookup(l.inputs.at(0));
+        if (l.kind == OpKind::ChannelMean) {
+            known.emplace_back(l.name, Shape{in[0], in[1], in[2], 1});
+            continue;
+        }
+        if (l.kind == OpKind::Add) {
+            for (size_t i = 1; i < l.inputs.size(); i++)
+                if (lookup(l.inputs[i]) != in)
+                    throw Error(g.name + ": layer '" + l.name + "' adds '" + l.inputs[0] + "' of shape " +
+                                shape_to_string(in) + " and '" + l.inputs[i] + "' of shape " +
+                                shape_to_string(lookup(l.inputs[i])) + "; Add needs equal shapes");
+        }
+        if (l.kind != OpKind::Conv2D) {
+            known.emplace_back(l.name, in);
+            continue;
+        }
         const Conv2D &c = l.conv;
         int64_t h = window_h(c).output_size(in[1]);
         int64_t w = window_w(c).output_size(in[2]);
@@ -151,7 +171,7 @@ double Graph::flops(const std::vector<Shape> &given) const {
     double total = 0;
     for (const Layer &l : layers)
         for (auto &k : known)
-            if (k.first == l.name) {
+            if (k.first == l.name && l.kind == OpKind::Conv2D) {
                 const Conv2D &c = l.conv;
                 double outputs = double(shape_elements(k.second));
                 double macs = double(c.kernel_h) * c.kernel_w * (l.in_channels / c.groups);
@@ -163,6 +183,7 @@ double Graph::flops(const std::vector<Shape> &given) const {
 int64_t Graph::parameter_count() const {
     int64_t n = 0;
     for (const Layer &l : layers) {
+        if (l.kind != OpKind::Conv2D) continue;
         n += shape_elements(l.conv.kernel.shape);
         if (l.conv.use_bias) n += l.conv.filters;
     }

@@ -161,6 +161,27 @@ Weight parse_weight(const Ctx &ctx, const json &j, const Shape &shape, const std
     return w;
 }
 
+// "activation" (and leaky_relu's "alpha") of a Conv2D or Activation layer.
+void parse_activation(const Ctx &ctx, const json &j, const std::string &path, Activation &activation, float &alpha) {
+    if (j.contains("activation") && !j["activation"].is_null()) {
+        const json &a = j["activation"];
+        auto act = a.is_string() ? activation_from_name(a.get<std::string>()) : std::nullopt;
+        if (!act) {
+            std::string list;
+            for (int i = 0; i <= static_cast<int>(Activation::Abs); i++)
+                list += std::string(i ? ", " : "") + activation_name(static_cast<Activation>(i));
+            ctx.fail(path + ".activation", "unknown activation " + brief(a) + " (known: " + list + ", silu)");
+        }
+        activation = *act;
+    }
+    if (j.contains("alpha")) {
+        if (!j["alpha"].is_number() || !std::isfinite(j["alpha"].get<double>()))
+            ctx.expected(path + ".alpha", "a number", j["alpha"]);
+        if (activation != Activation::LeakyRelu) ctx.fail(path + ".alpha", "only leaky_relu takes alpha");
+        alpha = j["alpha"].get<float>();
+    }
+}
+
 // Keys Keras writes into a layer config that do not change inference.
 const std::set<std::string> kKerasIgnored = {
     "kernel_initializer", "bias_initializer", "kernel_regularizer", "bias_regularizer",
@@ -196,24 +217,7 @@ Layer parse_conv2d(const Ctx &ctx, const json &j, const std::string &path, const
         if (!j["use_bias"].is_boolean()) ctx.expected(path + ".use_bias", "true or false", j["use_bias"]);
         c.use_bias = j["use_bias"].get<bool>();
     }
-    if (j.contains("activation") && !j["activation"].is_null()) {
-        const json &a = j["activation"];
-        auto act = a.is_string() ? activation_from_name(a.get<std::string>()) : std::nullopt;
-        if (!act) {
-            std::string list;
-            for (int i = 0; i <= static_cast<int>(Activation::Abs); i++)
-                list += std::string(i ? ", " : "") + activation_name(static_cast<Activation>(i));
-            ctx.fail(path + ".activation", "unknown activation " + brief(a) + " (known: " + list + ", silu)");
-        }
-        c.activation = *act;
-    }
-    if (j.contains("alpha")) {
-        if (!j["alpha"].is_number() || !std::isfinite(j["alpha"].get<double>()))
-            ctx.expected(path + ".alpha", "a number", j["alpha"]);
-        if (c.activation != Activation::LeakyRelu)
-            ctx.fail(path + ".alpha", "only leaky_relu takes alpha");
-        c.alpha = j["alpha"].get<float>();
-    }
+    parse_activation(ctx, j, path, c.activation, c.alpha);
 
     l.in_channels = in.shape[3];
     if (l.in_channels % c.groups != 0 || c.filters % c.groups != 0)
@@ -240,6 +244,19 @@ Layer parse_conv2d(const Ctx &ctx, const json &j, const std::string &path, const
                            std::to_string(wh.extent()) + "x" + std::to_string(ww.extent()) + " 'valid' window");
     return l;
 }
+
+struct LayerType {
+    const char *name;
+    OpKind kind;
+    const char *default_name;   // Keras's automatic name
+};
+const LayerType kLayerTypes[] = {
+    {"Conv2D", OpKind::Conv2D, "conv2d"},
+    {"Activation", OpKind::Activation, "activation"},
+    {"Add", OpKind::Add, "add"},
+    {"ChannelMean", OpKind::ChannelMean, "channel_mean"},
+    {"MinMaxNormalization", OpKind::MinMaxNormalization, "min_max_normalization"},
+};
 
 Graph parse(const json &root, const Ctx &ctx) {
     if (!root.is_object()) ctx.expected("", "a JSON object with \"name\", \"input\" and \"layers\"", root);
@@ -271,27 +288,78 @@ Graph parse(const json &root, const Ctx &ctx) {
         const json &lj = layers[i];
         if (!lj.is_object()) ctx.expected(path, "a layer object", lj);
         const json &type = require(ctx, lj, path, "type");
-        if (type != "Conv2D") ctx.fail(path + ".type", "unknown layer type " + brief(type) + " (known: Conv2D)");
+        const LayerType *lt = nullptr;
+        for (const LayerType &t : kLayerTypes)
+            if (type == t.name) lt = &t;
+        if (!lt) {
+            std::string list;
+            for (const LayerType &t : kLayerTypes) list += std::string(list.empty() ? "" : ", ") + t.name;
+            ctx.fail(path + ".type", "unknown layer type " + brief(type) + " (known: " + list + ")");
+        }
 
         // Keras's automatic names: conv2d, conv2d_1, ...
-        int n = type_counts["conv2d"]++;
-        std::string name = n == 0 ? "conv2d" : "conv2d_" + std::to_string(n);
+        int n = type_counts[lt->default_name]++;
+        std::string name = n == 0 ? lt->default_name : std::string(lt->default_name) + "_" + std::to_string(n);
         if (lj.contains("name")) name = identifier(ctx, lj["name"], path + ".name");
-        if (!names.insert(name).second) ctx.fail(path + ".name", "duplicate name '" + name + "'");
+        if (names.count(name)) ctx.fail(path + ".name", "duplicate name '" + name + "'");
 
         std::vector<std::string> inputs;
         if (lj.contains("inputs")) {
             const json &li = lj["inputs"];
-            if (!li.is_array() || li.size() != 1 || !li[0].is_string())
-                ctx.expected(path + ".inputs", "a list with one input name (Conv2D takes one input)", li);
-            std::string src = li[0].get<std::string>();
-            if (!names.count(src) || src == name)
-                ctx.fail(path + ".inputs[0]", "'" + src + "' is not a graph input or an earlier layer");
-            inputs.push_back(src);
+            bool ok = li.is_array() && !li.empty();
+            for (size_t k = 0; ok && k < li.size(); k++) ok = li[k].is_string();
+            if (!ok || (lt->kind == OpKind::Add ? li.size() < 2 : li.size() != 1))
+                ctx.expected(path + ".inputs", lt->kind == OpKind::Add ? "a list of two or more input names"
+                                                                        : std::string("a list with one input name (") +
+                                                                              lt->name + " takes one input)",
+                             li);
+            for (size_t k = 0; k < li.size(); k++) {
+                std::string src = li[k].get<std::string>();
+                if (!names.count(src))
+                    ctx.fail(path + ".inputs[" + std::to_string(k) + "]",
+                             "'" + src + "' is not a graph input or an earlier layer");
+                inputs.push_back(src);
+            }
+        } else if (lt->kind == OpKind::Add) {
+            ctx.fail(path, "missing required key 'inputs' (Add takes two or more)");
         } else {
             inputs.push_back(g.layers.empty() ? g.inputs[0].name : g.layers.back().name);
         }
-        Layer l = parse_conv2d(ctx, lj, path, g.value(inputs[0]));
+        names.insert(name);
+        const Value &in = g.value(inputs[0]);
+        Layer l;
+        switch (lt->kind) {
+        case OpKind::Conv2D: l = parse_conv2d(ctx, lj, path, in); break;
+        case OpKind::Activation:
+            check_keys(ctx, lj, path, {"type", "name", "inputs", "activation", "alpha"}, {"trainable", "dtype"});
+            require(ctx, lj, path, "activation");
+            parse_activation(ctx, lj, path, l.activation, l.alpha);
+            l.output.shape = in.shape;
+            break;
+        case OpKind::Add:
+            check_keys(ctx, lj, path, {"type", "name", "inputs"}, {"trainable", "dtype"});
+            l.output.shape = in.shape;
+            for (size_t k = 1; k < inputs.size(); k++) {
+                const Shape &other = g.value(inputs[k]).shape;
+                bool ok = other[3] == in.shape[3];
+                for (int d = 0; d < 3; d++) ok = ok && (other[d] < 0 || in.shape[d] < 0 || other[d] == in.shape[d]);
+                if (!ok)
+                    ctx.fail(path + ".inputs", "'" + inputs[0] + "' has shape " + shape_to_string(in.shape) + " but '" +
+                                                   inputs[k] + "' has " + shape_to_string(other) +
+                                                   " (Add needs equal shapes)");
+            }
+            break;
+        case OpKind::ChannelMean:
+            check_keys(ctx, lj, path, {"type", "name", "inputs"});
+            l.output.shape = {in.shape[0], in.shape[1], in.shape[2], 1};
+            break;
+        case OpKind::MinMaxNormalization:
+            check_keys(ctx, lj, path, {"type", "name", "inputs"});
+            l.output.shape = in.shape;
+            break;
+        }
+        l.kind = lt->kind;
+        l.in_channels = in.shape[3];
         l.name = name;
         l.inputs = inputs;
         l.output.name = name;
@@ -378,6 +446,15 @@ std::string to_json(const Graph &g, bool include_weights) {
     json layers = json::array();
     for (const Layer &l : g.layers) {
         const Conv2D &c = l.conv;
+        if (l.kind != OpKind::Conv2D) {
+            json lj = {{"type", op_name(l.kind)}, {"name", l.name}, {"inputs", l.inputs}};
+            if (l.kind == OpKind::Activation) {
+                lj["activation"] = activation_name(l.activation);
+                if (l.activation == Activation::LeakyRelu) lj["alpha"] = l.alpha;
+            }
+            layers.push_back(lj);
+            continue;
+        }
         json lj = {{"type", op_name(l.kind)},
                    {"name", l.name},
                    {"inputs", l.inputs},

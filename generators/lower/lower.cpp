@@ -63,11 +63,11 @@ Buffer<float> weight_buffer(const graph::Weight &w, const std::string &name) {
 
 namespace {
 
-ConvStage lower_conv(const graph::Layer &layer, const InputBinding &in, const InputBinding *kernel_in,
+LayerStage lower_conv(const graph::Layer &layer, const InputBinding &in, const InputBinding *kernel_in,
                      const InputBinding *bias_in) {
     const Dims &d = dims();
     const graph::Conv2D &p = layer.conv;
-    ConvStage s;
+    LayerStage s;
     s.layer = &layer;
     const std::string &name = layer.name;
 
@@ -151,6 +151,47 @@ void constrain_output(OutputImageParam out, int64_t channels) {
     out.dim(1).set_stride(static_cast<int>(channels));
 }
 
+namespace {
+
+// The layers other than Conv2D: elementwise or per-image, no windows.
+LayerStage lower_simple(const graph::Layer &layer, const std::vector<InputBinding> &ins) {
+    const Dims &d = dims();
+    LayerStage s;
+    s.layer = &layer;
+    s.out = Func(layer.name);
+    const InputBinding &in = ins.at(0);
+    switch (layer.kind) {
+    case graph::OpKind::Activation:
+        s.out(d.c, d.x, d.y, d.n) = activate(layer.activation, layer.alpha, in.func(d.c, d.x, d.y, d.n));
+        break;
+    case graph::OpKind::Add: {
+        Expr sum = in.func(d.c, d.x, d.y, d.n);
+        for (size_t i = 1; i < ins.size(); i++) sum = sum + ins[i].func(d.c, d.x, d.y, d.n);
+        s.out(d.c, d.x, d.y, d.n) = sum;
+        break;
+    }
+    case graph::OpKind::ChannelMean: {
+        RDom rc(0, static_cast<int>(layer.in_channels), layer.name + "_rc");
+        s.out(d.c, d.x, d.y, d.n) = sum(in.func(rc, d.x, d.y, d.n)) / static_cast<float>(layer.in_channels);
+        break;
+    }
+    case graph::OpKind::MinMaxNormalization: {
+        RDom r(0, in.extent[0], 0, in.extent[1], 0, in.extent[2], layer.name + "_r");
+        Func lo(layer.name + "_min"), hi(layer.name + "_max");
+        lo(d.n) = minimum(in.func(r.x, r.y, r.z, d.n));
+        hi(d.n) = maximum(in.func(r.x, r.y, r.z, d.n));
+        Expr range = hi(d.n) - lo(d.n);
+        s.out(d.c, d.x, d.y, d.n) = select(range > 0, (in.func(d.c, d.x, d.y, d.n) - lo(d.n)) / range, 0.0f);
+        s.reductions = {lo, hi};
+        break;
+    }
+    case graph::OpKind::Conv2D: break;
+    }
+    return s;
+}
+
+}  // namespace
+
 LoweredGraph lower_graph(const graph::Graph &g, const std::vector<InputBinding> &call_inputs) {
     std::vector<graph::Value> call = g.call_inputs();
     if (call.size() != call_inputs.size()) throw Error(g.name + ": lowering got the wrong number of inputs");
@@ -163,12 +204,23 @@ LoweredGraph lower_graph(const graph::Graph &g, const std::vector<InputBinding> 
     }
     lg.stages.reserve(g.layers.size());
     for (const graph::Layer &l : g.layers) {
-        InputBinding in{lg.values.at(l.inputs[0]), lg.extents.at(l.inputs[0])};
-        auto find = [&](const std::string &n) { auto it = by_name.find(n); return it == by_name.end() ? nullptr : it->second; };
-        lg.stages.push_back(lower_conv(l, in, find(l.name + ".kernel"), find(l.name + ".bias")));
-        ConvStage &s = lg.stages.back();
-        lg.values[l.name] = s.out;
-        lg.extents[l.name] = {Expr(int(l.conv.filters)), s.out_width, s.out_height, in.extent[3]};
+        std::vector<InputBinding> ins;
+        for (const std::string &n : l.inputs) ins.push_back({lg.values.at(n), lg.extents.at(n)});
+        const InputBinding &in = ins[0];
+        if (l.kind == graph::OpKind::Conv2D) {
+            auto find = [&](const std::string &n) {
+                auto it = by_name.find(n);
+                return it == by_name.end() ? nullptr : it->second;
+            };
+            lg.stages.push_back(lower_conv(l, in, find(l.name + ".kernel"), find(l.name + ".bias")));
+            const LayerStage &s = lg.stages.back();
+            lg.extents[l.name] = {Expr(int(l.conv.filters)), s.out_width, s.out_height, in.extent[3]};
+        } else {
+            lg.stages.push_back(lower_simple(l, ins));
+            lg.extents[l.name] = in.extent;
+            if (l.kind == graph::OpKind::ChannelMean) lg.extents[l.name][0] = Expr(1);
+        }
+        lg.values[l.name] = lg.stages.back().out;
     }
     return lg;
 }

@@ -117,6 +117,52 @@ Tensor conv2d(const Tensor &input, const graph::Conv2D &conv, const Tensor &kern
     return output;
 }
 
+Tensor simple_layer(const graph::Layer &layer, const std::vector<const Tensor *> &ins) {
+    const Tensor &in = *ins.at(0);
+    const int64_t N = in.dim(0), H = in.dim(1), W = in.dim(2), C = in.dim(3);
+    switch (layer.kind) {
+    case graph::OpKind::Activation: {
+        Tensor out(in.shape());
+        for (int64_t i = 0; i < in.size(); ++i) out.data()[i] = float(activate(layer.activation, in.data()[i], layer.alpha));
+        return out;
+    }
+    case graph::OpKind::Add: {
+        Tensor out(in.shape());
+        for (int64_t i = 0; i < in.size(); ++i) {
+            double sum = 0;
+            for (const Tensor *t : ins) {
+                if (t->shape() != in.shape()) throw Error("reference: Add of different shapes");
+                sum += t->data()[i];
+            }
+            out.data()[i] = float(sum);
+        }
+        return out;
+    }
+    case graph::OpKind::ChannelMean: {
+        Tensor out({N, H, W, 1});
+        for (int64_t p = 0; p < N * H * W; ++p) {
+            double sum = 0;
+            for (int64_t c = 0; c < C; ++c) sum += in.data()[p * C + c];
+            out.data()[p] = float(sum / double(C));
+        }
+        return out;
+    }
+    case graph::OpKind::MinMaxNormalization: {
+        Tensor out(in.shape());
+        const int64_t per_image = H * W * C;
+        for (int64_t n = 0; n < N; ++n) {
+            const float *src = in.data() + n * per_image;
+            double lo = *std::min_element(src, src + per_image), hi = *std::max_element(src, src + per_image);
+            for (int64_t i = 0; i < per_image; ++i)
+                out.data()[n * per_image + i] = hi > lo ? float((src[i] - lo) / (hi - lo)) : 0.0f;
+        }
+        return out;
+    }
+    case graph::OpKind::Conv2D: break;
+    }
+    throw Error("reference: " + layer.name + " is not a simple layer");
+}
+
 std::vector<Tensor> run(const graph::Graph &g, const std::vector<Tensor> &call_inputs) {
     const std::vector<graph::Value> expected = g.call_inputs();
     if (call_inputs.size() != expected.size())
@@ -141,9 +187,16 @@ std::vector<Tensor> run(const graph::Graph &g, const std::vector<Tensor> &call_i
         const std::string &source = layer.inputs.empty() ? previous : layer.inputs.front();
         auto it = values.find(source);
         if (it == values.end()) throw Error("reference: layer " + layer.name + " reads unknown value '" + source + "'");
-        const Tensor &kernel = weight(layer, layer.conv.kernel, "kernel");
-        const Tensor *bias = layer.conv.use_bias ? &weight(layer, layer.conv.bias, "bias") : nullptr;
-        values[layer.name] = conv2d(it->second, layer.conv, kernel, bias);
+        if (layer.kind == graph::OpKind::Conv2D) {
+            const Tensor &kernel = weight(layer, layer.conv.kernel, "kernel");
+            const Tensor *bias = layer.conv.use_bias ? &weight(layer, layer.conv.bias, "bias") : nullptr;
+            values[layer.name] = conv2d(it->second, layer.conv, kernel, bias);
+        } else {
+            std::vector<const Tensor *> ins;
+            for (const std::string &n : layer.inputs) ins.push_back(&values.at(n));
+            if (ins.empty()) ins.push_back(&it->second);
+            values[layer.name] = simple_layer(layer, ins);
+        }
         previous = layer.name;
     }
 

@@ -24,6 +24,9 @@ std::vector<Tensor> run(const graph::Graph &g, const std::vector<Tensor> &call_i
 // has none.
 Tensor conv2d(const Tensor &input, const graph::Conv2D &conv, const Tensor &kernel, const Tensor *bias);
 
+// Activation, Add, ChannelMean and MinMaxNormalization layers (NHWC inputs).
+Tensor simple_layer(const graph::Layer &layer, const std::vector<const Tensor *> &inputs);
+
 // Keras 3's activation functions; alpha is leaky_relu's negative slope.
 double activate(graph::Activation a, double x, double alpha = 0.2);
 

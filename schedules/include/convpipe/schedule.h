@@ -40,7 +40,7 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Halide::Target &t
 
 // Applies the template: `store` is the Func the layer's values are written
 // to (the pipeline output, or stage.out for an intermediate).
-void apply_conv2d(lower::ConvStage &stage, Halide::Func store, bool is_pipeline_output,
+void apply_conv2d(lower::LayerStage &stage, Halide::Func store, bool is_pipeline_output,
                   const Conv2DParams &params, const Halide::Target &target);
 
 // A schedule file: per layer parameters plus where they came from.

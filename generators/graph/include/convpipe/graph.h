@@ -21,7 +21,11 @@ std::optional<Activation> activation_from_name(const std::string &name);
 
 enum class Padding { Valid, Same };
 
-enum class OpKind { Conv2D };
+// Conv2D is the core. The others are Keras's Add and Activation layers, and
+// two image steps the seed notebook uses: ChannelMean (grayscale: the mean
+// over channels, C -> 1) and MinMaxNormalization (each image mapped to [0,1]
+// by its own min and max; a constant image gives 0).
+enum class OpKind { Conv2D, ChannelMean, MinMaxNormalization, Add, Activation };
 const char *op_name(OpKind kind);
 
 // A weight is baked into the pipeline or is an extra input given at run time
@@ -58,7 +62,9 @@ struct Layer {
     std::string name;
     OpKind kind = OpKind::Conv2D;
     std::vector<std::string> inputs;  // names of graph inputs or earlier layers
-    Conv2D conv;
+    Conv2D conv;                      // Conv2D only
+    Activation activation = Activation::Linear;   // Activation layer only
+    float alpha = 0.2f;
     Value output;                     // shape inferred at parse time
     int64_t in_channels = 0;
 };

@@ -26,19 +26,23 @@ struct InputBinding {
     std::vector<Halide::Expr> extent;
 };
 
-// One Conv2D layer's Funcs. `padded` is the layer's input with zeros outside
-// (for 'same') and clamped reads beyond (so tiles may safely overrun);
-// `conv` accumulates bias + sum over the window; `out` applies the activation.
-struct ConvStage {
+// One layer's Funcs; `out` is its result. For Conv2D: `padded` is the
+// layer's input with zeros outside (for 'same') and clamped reads beyond (so
+// tiles may safely overrun); `conv` accumulates bias + sum over the window;
+// `out` applies the activation. For MinMaxNormalization, `reductions` holds
+// the per-image minimum and maximum.
+struct LayerStage {
     const graph::Layer *layer = nullptr;
-    Halide::Func padded, conv, out;
+    Halide::Func out;
+    Halide::Func padded, conv;
+    std::vector<Halide::Func> reductions;
     Halide::Func kernel, bias;
     Halide::RDom r;                    // r.x: input channel in group, r.y: kx, r.z: ky
     Halide::Expr out_width, out_height;
 };
 
 struct LoweredGraph {
-    std::vector<ConvStage> stages;     // in graph order
+    std::vector<LayerStage> stages;     // in graph order
     std::map<std::string, Halide::Func> values;   // by graph value name
     std::map<std::string, std::vector<Halide::Expr>> extents;
 };
