@@ -16,10 +16,14 @@
 #include <mutex>
 #include <vector>
 
-#include "convpipe_classic_conv2d_2x2.h"
-#include "convpipe_classic_conv2d_3x3.h"
-#include "convpipe_classic_conv2d_any.h"
-#include "convpipe_classic_conv2d_separable.h"
+#include "convpipe_classic_conv2d_2x2_edges.h"
+#include "convpipe_classic_conv2d_2x2_interior.h"
+#include "convpipe_classic_conv2d_3x3_edges.h"
+#include "convpipe_classic_conv2d_3x3_interior.h"
+#include "convpipe_classic_conv2d_any_edges.h"
+#include "convpipe_classic_conv2d_any_interior.h"
+#include "convpipe_classic_conv2d_separable_edges.h"
+#include "convpipe_classic_conv2d_separable_interior.h"
 #include "halide_buffers.h"
 
 namespace convpipe {
@@ -124,10 +128,30 @@ struct HostBuffer {
         }
         buffer.dim = dims;
     }
+    // Rows [row_begin, row_end) and columns [col_begin, col_end) of a
+    // [rows, row_stride] output, addressed by their own coordinates.
+    HostBuffer(float *data, int64_t row_stride, int64_t row_begin, int64_t row_end, int64_t col_begin,
+               int64_t col_end) {
+        buffer.host = reinterpret_cast<uint8_t *>(data + row_begin * row_stride + col_begin);
+        buffer.type = halide_type_t(halide_type_float, 32, 1);
+        buffer.dimensions = 2;
+        dims[0] = halide_dimension_t(int32_t(col_begin), int32_t(col_end - col_begin), 1);
+        dims[1] = halide_dimension_t(int32_t(row_begin), int32_t(row_end - row_begin), int32_t(row_stride));
+        buffer.dim = dims;
+    }
     HostBuffer(const HostBuffer &) = delete;
     HostBuffer &operator=(const HostBuffer &) = delete;
     halide_buffer_t *get() { return &buffer; }
 };
+
+// The narrowest interior the generated interior functions take
+// (kMinInteriorWidth in generators/classic/classic_conv2d.cpp).
+constexpr int64_t kMinInteriorWidth = 256;
+
+// Generated entry points: (user_context, image, kernel or taps..., offset_x,
+// offset_y, boundary, fillvalue, output).
+using DirectFn = decltype(&convpipe_classic_conv2d_any_interior);
+using SeparableFn = decltype(&convpipe_classic_conv2d_separable_interior);
 
 void run(const char *what, const ConvCall &c, float *out) {
     check_fits_halide(what, "the first input", c.height * c.width);
@@ -136,33 +160,61 @@ void run(const char *what, const ConvCall &c, float *out) {
     install_error_handler();
 
     HostBuffer image(c.image, {c.height, c.width});
-    HostBuffer output(out, {c.out_h, c.out_w});
+    HostBuffer kernel(c.kernel.data(), {c.kernel_h, c.kernel_w});
+    std::vector<float> column, row;
+    DirectFn interior_fn = convpipe_classic_conv2d_any_interior, edges_fn = convpipe_classic_conv2d_any_edges;
+    bool separable = false;
+    if (c.kernel_h == 2 && c.kernel_w == 2) {
+        t_last_variant = "2x2";
+        interior_fn = convpipe_classic_conv2d_2x2_interior;
+        edges_fn = convpipe_classic_conv2d_2x2_edges;
+    } else if (c.kernel_h == 3 && c.kernel_w == 3) {
+        t_last_variant = "3x3";
+        interior_fn = convpipe_classic_conv2d_3x3_interior;
+        edges_fn = convpipe_classic_conv2d_3x3_edges;
+    } else if (worth_separating(c.kernel_h, c.kernel_w) && factor_rank_one(c, column, row)) {
+        t_last_variant = "separable";
+        separable = true;
+    } else {
+        t_last_variant = "general";
+    }
+    HostBuffer column_taps(column.data(), {int64_t(column.size())});
+    HostBuffer row_taps(row.data(), {int64_t(row.size())});
+
     const int32_t ox = int32_t(c.offset_x), oy = int32_t(c.offset_y);
     const int32_t boundary = boundary_code(c.boundary);
     detail::ErrorSink sink;
-    int rc = 0;
+    // One rectangle of the output, through the interior or the edge code.
+    auto region = [&](bool interior, int64_t r0, int64_t r1, int64_t c0, int64_t c1) {
+        if (r1 <= r0 || c1 <= c0) return;
+        HostBuffer part(out, c.out_w, r0, r1, c0, c1);
+        int rc;
+        if (separable) {
+            SeparableFn fn = interior ? convpipe_classic_conv2d_separable_interior : convpipe_classic_conv2d_separable_edges;
+            rc = fn(&sink, image.get(), column_taps.get(), row_taps.get(), ox, oy, boundary, c.fillvalue, part.get());
+        } else {
+            rc = (interior ? interior_fn : edges_fn)(&sink, image.get(), kernel.get(), ox, oy, boundary, c.fillvalue,
+                                                     part.get());
+        }
+        if (rc != 0)
+            throw Error(std::string(what) + " failed (Halide error " + std::to_string(rc) + "): " + sink.text());
+    };
 
-    std::vector<float> column, row;
-    if (c.kernel_h == 2 && c.kernel_w == 2) {
-        t_last_variant = "2x2";
-        HostBuffer kernel(c.kernel.data(), {2, 2});
-        rc = convpipe_classic_conv2d_2x2(&sink, image.get(), kernel.get(), ox, oy, boundary, c.fillvalue, output.get());
-    } else if (c.kernel_h == 3 && c.kernel_w == 3) {
-        t_last_variant = "3x3";
-        HostBuffer kernel(c.kernel.data(), {3, 3});
-        rc = convpipe_classic_conv2d_3x3(&sink, image.get(), kernel.get(), ox, oy, boundary, c.fillvalue, output.get());
-    } else if (worth_separating(c.kernel_h, c.kernel_w) && factor_rank_one(c, column, row)) {
-        t_last_variant = "separable";
-        HostBuffer column_taps(column.data(), {c.kernel_h});
-        HostBuffer row_taps(row.data(), {c.kernel_w});
-        rc = convpipe_classic_conv2d_separable(&sink, image.get(), column_taps.get(), row_taps.get(), ox, oy, boundary,
-                                               c.fillvalue, output.get());
+    // Output rows [r0, r1) and columns [c0, c1) read only pixels inside the
+    // image; the bands around them need the boundary rule.
+    const int64_t r0 = std::clamp<int64_t>(c.kernel_h - 1 - c.offset_y, 0, c.out_h);
+    const int64_t r1 = std::clamp<int64_t>(c.height - c.offset_y, r0, c.out_h);
+    const int64_t c0 = std::clamp<int64_t>(c.kernel_w - 1 - c.offset_x, 0, c.out_w);
+    const int64_t c1 = std::clamp<int64_t>(c.width - c.offset_x, c0, c.out_w);
+    if (r1 > r0 && c1 - c0 >= kMinInteriorWidth) {
+        region(false, 0, r0, 0, c.out_w);          // top band
+        region(false, r1, c.out_h, 0, c.out_w);    // bottom band
+        region(false, r0, r1, 0, c0);              // left band
+        region(false, r0, r1, c1, c.out_w);        // right band
+        region(true, r0, r1, c0, c1);              // interior
     } else {
-        t_last_variant = "general";
-        HostBuffer kernel(c.kernel.data(), {c.kernel_h, c.kernel_w});
-        rc = convpipe_classic_conv2d_any(&sink, image.get(), kernel.get(), ox, oy, boundary, c.fillvalue, output.get());
+        region(false, 0, c.out_h, 0, c.out_w);     // too narrow to split
     }
-    if (rc != 0) throw Error(std::string(what) + " failed (Halide error " + std::to_string(rc) + "): " + sink.text());
 }
 
 // scipy's _inputs_swap_needed: only 'valid' swaps, and only when the second
