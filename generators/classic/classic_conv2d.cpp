@@ -154,7 +154,9 @@ public:
                 s.specialize(output.width() >= tile)
                     .split(x, xo, xi, tile, TailStrategy::ShiftInwards)
                     .vectorize(xi, V);
-                s.split(x, xo, xi, tile, TailStrategy::GuardWithIf).vectorize(xi, V);
+                // Narrow bands store one value at a time: masked vector
+                // stores are microcoded and slow on AMD cores.
+                s.split(x, xo, xi, tile, TailStrategy::GuardWithIf);
             }
         };
         if (interior) {
@@ -222,30 +224,44 @@ public:
     void schedule() {
         const int V = get_target().natural_vector_size<float>();
         const int tile = kBlocks * V;
-        // Tiles of kTileColumns x kTileRows outputs: the horizontal pass for
-        // a tile (plus KH-1 rows of halo) stays in L2 while the vertical pass
-        // reads it.
-        auto tiles = [&](Stage s, TailStrategy tail) {
-            s.split(y, yo, yi, kTileRows, TailStrategy::GuardWithIf)
-                .split(x, xo, xi, kTileColumns, tail)
-                .split(xi, vx, vxi, tile, tail)
-                .reorder(vxi, vx, yi, xo, yo)
+        if (part == Part::Interior) {
+            // Strips of whole rows. The horizontal pass slides down each
+            // strip one row at a time into a circular buffer of about KH
+            // rows, so it runs once per image row (plus KH-1 per strip) and
+            // reads the image as long sequential rows, which the prefetchers
+            // follow. At least kMinInteriorWidth columns: whole tiles, the
+            // last one shifted left, never reading past the interior.
+            Func(output)
+                .split(y, yo, yi, kStripRows, TailStrategy::GuardWithIf)
+                .split(x, vx, vxi, tile, TailStrategy::ShiftInwards)
+                .reorder(vxi, vx, yi, yo)
                 .vectorize(vxi, V)
                 .parallel(yo);
-        };
-        if (part == Part::Interior) {
-            // At least kMinInteriorWidth columns: whole tiles, the last one
-            // shifted left, never reading past the interior.
-            tiles(output, TailStrategy::ShiftInwards);
+            horizontal.store_at(output, yo).compute_at(output, yi);
         } else {
+            // Edge bands: tiles of kTileColumns x kTileRows outputs, whose
+            // extended input and horizontal pass (plus KH-1 rows and KW-1
+            // columns of halo) stay in L2 while the vertical pass reads them.
+            auto tiles = [&](Stage s, bool wide) {
+                const TailStrategy tail = wide ? TailStrategy::ShiftInwards : TailStrategy::GuardWithIf;
+                s.split(y, yo, yi, kTileRows, TailStrategy::GuardWithIf)
+                    .split(x, xo, xi, kTileColumns, tail)
+                    .split(xi, vx, vxi, tile, tail)
+                    .reorder(vxi, vx, yi, xo, yo)
+                    .parallel(yo);
+                // Narrow bands store one value at a time: masked vector
+                // stores are microcoded and slow on AMD cores.
+                if (wide) s.vectorize(vxi, V);
+            };
             for_each_boundary(output, boundary, [&](Stage s) {
-                tiles(s.specialize(output.width() >= kTileColumns), TailStrategy::ShiftInwards);
-                tiles(s, TailStrategy::GuardWithIf);
+                tiles(s.specialize(output.width() >= kTileColumns), true);
+                tiles(s, false);
             });
             for_each_boundary(padded, boundary, [&](Stage s) { s.vectorize(x, V); });
             padded.compute_at(output, xo);
+            horizontal.compute_at(output, xo);
         }
-        horizontal.compute_at(output, xo).split(x, vx, vxi, tile).vectorize(vxi, V).unroll(vxi);
+        horizontal.split(x, vx, vxi, tile).vectorize(vxi, V).unroll(vxi);
         // Both passes: a tile of vector accumulators in registers, taps inside.
         horizontal_sum.compute_at(horizontal, vx).bound_extent(x, tile).vectorize(x, V).unroll(x);
         horizontal_sum.update().reorder(x, rk, y).vectorize(x, V).unroll(x);
@@ -257,6 +273,7 @@ private:
     static constexpr int kBlocks = 8;
     static constexpr int kTileColumns = kMinInteriorWidth;
     static constexpr int kTileRows = 64;
+    static constexpr int kStripRows = 128;
     Var x{"x"}, y{"y"}, xo{"xo"}, xi{"xi"}, yo{"yo"}, yi{"yi"}, vx{"vx"}, vxi{"vxi"};
     Func padded{"padded"}, horizontal_sum{"horizontal_sum"}, horizontal{"horizontal"}, vertical_sum{"vertical_sum"};
     RDom rk, rj;   // row taps (along x), column taps (along y)
