@@ -454,5 +454,53 @@ TEST(ClassicCli, ScipyRefusalExitsOne) {
     EXPECT_FALSE(fs::exists(scratch("never.npy")));
 }
 
+TEST(ClassicCli, DemoWritesEveryPictureAndTheContactSheet) {
+    fs::path dir = scratch("demo");
+    CliResult r = cli("demo --output " + dir.string());
+    ASSERT_EQ(r.status, 0) << r.output;
+    // The seed's 1-D numbers, printed.
+    EXPECT_THAT(r.output, HasSubstr("[0 0 0 0 1 2 3 2 1 0 0 0 0]"));
+    EXPECT_THAT(r.output, HasSubstr("[0 1 2 3 2 1 0]"));
+    EXPECT_THAT(r.output, HasSubstr("[0 0 1 1 2 1 1 0 0]"));
+    EXPECT_THAT(r.output, HasSubstr(dir.string()));
+    std::ifstream html(dir / "index.html");
+    std::stringstream page;
+    page << html.rdbuf();
+    for (const char *png : {"input.png", "grayscale.png", "edges_horizontal.png", "edges_vertical.png",
+                            "edges_horizontal_abs.png", "edges_vertical_abs.png", "edges_abs_sum.png", "box_blur.png",
+                            "edges_relu_dark_to_light.png", "edges_relu_light_to_dark.png", "red_detector.png",
+                            "green_detector.png", "blue_detector.png"}) {
+        EXPECT_TRUE(fs::exists(dir / png)) << png;
+        EXPECT_THAT(page.str(), HasSubstr(std::string("src=\"") + png + "\"")) << png;
+        Tensor picture = load_image((dir / png).string());
+        EXPECT_EQ(picture.dim(0), 400) << png;
+        EXPECT_EQ(picture.dim(1), 600) << png;
+    }
+}
+
+TEST(ClassicCli, DemoConv2DFirstPixelIsTheHandSumAndConvolve2dFlipsIt) {
+    CliResult r = cli("demo --output " + scratch("demo2").string());
+    ASSERT_EQ(r.status, 0) << r.output;
+    // "Conv2D ... = A", "by hand: ... = B", "convolve2d(...) = C": A == B == -C.
+    auto value_after = [&](const std::string &label) {
+        size_t at = r.output.find(label);
+        EXPECT_NE(at, std::string::npos) << label;
+        size_t line_end = r.output.find('\n', at);
+        std::string line = r.output.substr(at, line_end - at);
+        size_t eq = line.rfind("= ");
+        return std::stod(line.substr(eq + 2));
+    };
+    double conv2d = value_after("Conv2D 'same' output[0, 0]");
+    std::string hand_line = r.output.substr(r.output.find("by hand:"));
+    hand_line = hand_line.substr(0, hand_line.find('\n'));
+    double by_hand = std::stod(hand_line.substr(hand_line.rfind("= ") + 2));
+    size_t flipped_at = r.output.find("convolve2d(image, kernel, 'valid')[0, 0] = ");
+    ASSERT_NE(flipped_at, std::string::npos) << r.output;
+    double flipped = std::stod(r.output.substr(flipped_at + std::string("convolve2d(image, kernel, 'valid')[0, 0] = ").size()));
+    EXPECT_NEAR(conv2d, by_hand, 1e-6);
+    EXPECT_NEAR(conv2d, -flipped, 1e-6);
+    EXPECT_NE(conv2d, 0.0);
+}
+
 }  // namespace
 }  // namespace convpipe
