@@ -17,6 +17,7 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -310,15 +311,27 @@ TEST(ClassicVariants, EveryInstructionSetVariantMatches) {
     Tensor image = random_tensor({37, 300}, 14);
     const std::vector<Tensor> kernels = {random_tensor({2, 2}, 15), random_tensor({3, 3}, 16),
                                          random_tensor({5, 4}, 17), Tensor({10, 10}, std::vector<float>(100, 0.01f))};
+    std::set<std::string> ran;
     for (const char *isa : {"sse41", "avx2", "avx512"}) {
-        set_cpu_isa_limit(isa);
+        detail::set_classic_isa_limit(isa);
         for (const Tensor &k : kernels)
-            for (Boundary b : {Boundary::Fill, Boundary::Wrap, Boundary::Symm})
+            for (Boundary b : {Boundary::Fill, Boundary::Wrap, Boundary::Symm}) {
                 expect_close(convolve2d(image, k, Mode::Same, b, 0.5f),
                              reference_2d(image, k, Mode::Same, b, 0.5, true),
                              std::string(isa) + " " + shape_to_string(k.shape()) + " " + boundary_name(b));
+                ran.insert(detail::last_classic_isa());
+            }
     }
-    set_cpu_isa_limit("auto");
+    // This CPU's best level and every level below it each ran.
+    __builtin_cpu_init();
+    const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    const bool avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                        __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
+                        __builtin_cpu_supports("avx512cd");
+    EXPECT_TRUE(ran.count("sse41"));
+    EXPECT_EQ(ran.count("avx2"), avx2 ? 1u : 0u);
+    EXPECT_EQ(ran.count("avx512"), avx512 ? 1u : 0u);
+    detail::set_classic_isa_limit("auto");
 }
 
 TEST(ClassicVariants, SameResultOnTwoThreads) {

@@ -11,19 +11,37 @@
 #include <HalideRuntime.h>
 
 #include <algorithm>
+#include <array>
+#include <atomic>
 #include <cmath>
 #include <cstdint>
 #include <mutex>
 #include <vector>
 
-#include "convpipe_classic_conv2d_2x2_edges.h"
-#include "convpipe_classic_conv2d_2x2_interior.h"
-#include "convpipe_classic_conv2d_3x3_edges.h"
-#include "convpipe_classic_conv2d_3x3_interior.h"
-#include "convpipe_classic_conv2d_any_edges.h"
-#include "convpipe_classic_conv2d_any_interior.h"
-#include "convpipe_classic_conv2d_separable_edges.h"
-#include "convpipe_classic_conv2d_separable_interior.h"
+#include "convpipe_classic_conv2d_2x2_edges_avx2.h"
+#include "convpipe_classic_conv2d_2x2_edges_avx512.h"
+#include "convpipe_classic_conv2d_2x2_edges_sse41.h"
+#include "convpipe_classic_conv2d_2x2_interior_avx2.h"
+#include "convpipe_classic_conv2d_2x2_interior_avx512.h"
+#include "convpipe_classic_conv2d_2x2_interior_sse41.h"
+#include "convpipe_classic_conv2d_3x3_edges_avx2.h"
+#include "convpipe_classic_conv2d_3x3_edges_avx512.h"
+#include "convpipe_classic_conv2d_3x3_edges_sse41.h"
+#include "convpipe_classic_conv2d_3x3_interior_avx2.h"
+#include "convpipe_classic_conv2d_3x3_interior_avx512.h"
+#include "convpipe_classic_conv2d_3x3_interior_sse41.h"
+#include "convpipe_classic_conv2d_any_edges_avx2.h"
+#include "convpipe_classic_conv2d_any_edges_avx512.h"
+#include "convpipe_classic_conv2d_any_edges_sse41.h"
+#include "convpipe_classic_conv2d_any_interior_avx2.h"
+#include "convpipe_classic_conv2d_any_interior_avx512.h"
+#include "convpipe_classic_conv2d_any_interior_sse41.h"
+#include "convpipe_classic_conv2d_separable_edges_avx2.h"
+#include "convpipe_classic_conv2d_separable_edges_avx512.h"
+#include "convpipe_classic_conv2d_separable_edges_sse41.h"
+#include "convpipe_classic_conv2d_separable_interior_avx2.h"
+#include "convpipe_classic_conv2d_separable_interior_avx512.h"
+#include "convpipe_classic_conv2d_separable_interior_sse41.h"
 #include "halide_buffers.h"
 
 namespace convpipe {
@@ -41,6 +59,30 @@ int32_t boundary_code(Boundary b) {
 }
 
 thread_local const char *t_last_variant = "";
+
+// --- x86 ISA dispatch ------------------------------------------------------
+// Every generated function exists once per ISA level (0 = SSE4.1, 1 = AVX2
+// with FMA, 2 = AVX-512 Skylake set; the levels of runtime/src/pipeline.cpp).
+// Each call runs the best the CPU has, within the limit.
+const char *const kIsaNames[] = {"sse41", "avx2", "avx512"};
+std::atomic<int> g_isa_limit{2};
+std::atomic<int> g_last_isa{-1};
+
+int cpu_isa_level() {
+    static const int level = [] {
+        __builtin_cpu_init();
+        if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+            __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
+            __builtin_cpu_supports("avx512cd"))
+            return 2;
+        if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return 1;
+        return 0;
+    }();
+    return level;
+}
+
+// The three variants of one function, indexed by ISA level.
+#define CONVPIPE_CLASSIC_VARIANTS(fn) {{fn##_sse41, fn##_avx2, fn##_avx512}}
 
 // Halide's runtime reports errors through halide_error. convpipe_runtime
 // overrides that symbol to write into the ErrorSink passed as user_context;
@@ -149,9 +191,20 @@ struct HostBuffer {
 constexpr int64_t kMinInteriorWidth = 256;
 
 // Generated entry points: (user_context, image, kernel or taps..., offset_x,
-// offset_y, boundary, fillvalue, output).
-using DirectFn = decltype(&convpipe_classic_conv2d_any_interior);
-using SeparableFn = decltype(&convpipe_classic_conv2d_separable_interior);
+// offset_y, boundary, fillvalue, output), one per ISA level.
+using DirectFn = decltype(&convpipe_classic_conv2d_any_interior_sse41);
+using SeparableFn = decltype(&convpipe_classic_conv2d_separable_interior_sse41);
+using DirectVariants = std::array<DirectFn, 3>;
+using SeparableVariants = std::array<SeparableFn, 3>;
+
+const DirectVariants kAnyInterior = CONVPIPE_CLASSIC_VARIANTS(convpipe_classic_conv2d_any_interior);
+const DirectVariants kAnyEdges = CONVPIPE_CLASSIC_VARIANTS(convpipe_classic_conv2d_any_edges);
+const DirectVariants k2x2Interior = CONVPIPE_CLASSIC_VARIANTS(convpipe_classic_conv2d_2x2_interior);
+const DirectVariants k2x2Edges = CONVPIPE_CLASSIC_VARIANTS(convpipe_classic_conv2d_2x2_edges);
+const DirectVariants k3x3Interior = CONVPIPE_CLASSIC_VARIANTS(convpipe_classic_conv2d_3x3_interior);
+const DirectVariants k3x3Edges = CONVPIPE_CLASSIC_VARIANTS(convpipe_classic_conv2d_3x3_edges);
+const SeparableVariants kSeparableInterior = CONVPIPE_CLASSIC_VARIANTS(convpipe_classic_conv2d_separable_interior);
+const SeparableVariants kSeparableEdges = CONVPIPE_CLASSIC_VARIANTS(convpipe_classic_conv2d_separable_edges);
 
 void run(const char *what, const ConvCall &c, float *out) {
     check_fits_halide(what, "the first input", c.height * c.width);
@@ -162,16 +215,18 @@ void run(const char *what, const ConvCall &c, float *out) {
     HostBuffer image(c.image, {c.height, c.width});
     HostBuffer kernel(c.kernel.data(), {c.kernel_h, c.kernel_w});
     std::vector<float> column, row;
-    DirectFn interior_fn = convpipe_classic_conv2d_any_interior, edges_fn = convpipe_classic_conv2d_any_edges;
+    const int isa = std::min(cpu_isa_level(), g_isa_limit.load());
+    g_last_isa = isa;
+    DirectFn interior_fn = kAnyInterior[isa], edges_fn = kAnyEdges[isa];
     bool separable = false;
     if (c.kernel_h == 2 && c.kernel_w == 2) {
         t_last_variant = "2x2";
-        interior_fn = convpipe_classic_conv2d_2x2_interior;
-        edges_fn = convpipe_classic_conv2d_2x2_edges;
+        interior_fn = k2x2Interior[isa];
+        edges_fn = k2x2Edges[isa];
     } else if (c.kernel_h == 3 && c.kernel_w == 3) {
         t_last_variant = "3x3";
-        interior_fn = convpipe_classic_conv2d_3x3_interior;
-        edges_fn = convpipe_classic_conv2d_3x3_edges;
+        interior_fn = k3x3Interior[isa];
+        edges_fn = k3x3Edges[isa];
     } else if (worth_separating(c.kernel_h, c.kernel_w) && factor_rank_one(c, column, row)) {
         t_last_variant = "separable";
         separable = true;
@@ -190,7 +245,7 @@ void run(const char *what, const ConvCall &c, float *out) {
         HostBuffer part(out, c.out_w, r0, r1, c0, c1);
         int rc;
         if (separable) {
-            SeparableFn fn = interior ? convpipe_classic_conv2d_separable_interior : convpipe_classic_conv2d_separable_edges;
+            SeparableFn fn = interior ? kSeparableInterior[isa] : kSeparableEdges[isa];
             rc = fn(&sink, image.get(), column_taps.get(), row_taps.get(), ox, oy, boundary, c.fillvalue, part.get());
         } else {
             rc = (interior ? interior_fn : edges_fn)(&sink, image.get(), kernel.get(), ox, oy, boundary, c.fillvalue,
@@ -378,5 +433,27 @@ Tensor correlate2d(const Tensor &in1, const Tensor &in2, Mode mode, Boundary bou
 }
 
 const char *last_classic_variant() { return t_last_variant; }
+
+namespace detail {
+
+void set_classic_isa_limit(const std::string &isa) {
+    if (isa == "auto") {
+        g_isa_limit = 2;
+        return;
+    }
+    for (int level = 0; level < 3; level++)
+        if (isa == kIsaNames[level]) {
+            g_isa_limit = level;
+            return;
+        }
+    throw Error("unknown ISA '" + isa + "' (expected auto, avx512, avx2 or sse41)");
+}
+
+std::string last_classic_isa() {
+    const int level = g_last_isa.load();
+    return level < 0 ? "" : kIsaNames[level];
+}
+
+}  // namespace detail
 
 }  // namespace convpipe
