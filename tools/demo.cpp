@@ -136,12 +136,12 @@ int run_demo(const std::string &out_dir) {
     const Tensor taps({3}, {1, 0, 1});
     std::ostringstream one_d;
     auto show = [&](const std::string &call, const Tensor &result) {
-        std::cout << "   " << std::left << std::setw(34) << call << " = " << format_values(result) << "\n";
-        one_d << std::left << std::setw(34) << call << " = " << format_values(result) << "\n";
+        std::cout << "   " << std::left << std::setw(24) << call << " = " << format_values(result) << "\n";
+        one_d << std::left << std::setw(24) << call << " = " << format_values(result) << "\n";
     };
     std::cout << "   x = " << format_values(x) << "\n";
     one_d << "x = " << format_values(x) << "\n";
-    show("convolve(x, x)            # full", convolve(x, x, Mode::Full));
+    show("convolve(x, x)", convolve(x, x, Mode::Full));
     show("convolve(x, x, 'same')", convolve(x, x, Mode::Same));
     show("convolve(x, [1, 0, 1])", convolve(x, taps, Mode::Full));
     demo.add({"1. Convolution in one dimension",
