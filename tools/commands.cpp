@@ -217,6 +217,7 @@ void add_commands(CLI::App &app, Commands &commands) {
 
     add_convolve_command(app, commands);
     add_demo_command(app, commands);
+    add_bench_command(app, commands);
 }
 
 }  // namespace convpipe::cli

@@ -27,5 +27,6 @@ std::string images_dir();
 
 void add_demo_command(CLI::App &app, Commands &commands);
 void add_convolve_command(CLI::App &app, Commands &commands);
+void add_bench_command(CLI::App &app, Commands &commands);
 
 }  // namespace convpipe::cli

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "convpipe/error.h"
 #include "convpipe/tensor.h"
 
 namespace convpipe::detail {
@@ -28,42 +29,46 @@ private:
     std::string text_;
 };
 
+// A fixed-capacity set of buffers: building one allocates nothing.
 class BufferSet {
 public:
+    static constexpr size_t kMaxBuffers = 64, kMaxRank = 8;
+
     BufferSet(const std::vector<const Tensor *> &tensors, const std::vector<Shape> &shapes) {
         for (size_t i = 0; i < tensors.size(); i++) add(const_cast<float *>(tensors[i]->data()), shapes[i]);
-        finish();
     }
     explicit BufferSet(std::vector<Tensor> &tensors) {
         for (Tensor &t : tensors) add(t.data(), t.shape());
-        finish();
     }
-    halide_buffer_t **pointers() { return pointers_.data(); }
-    const std::vector<halide_buffer_t *> &buffers() const { return pointers_; }
+    halide_buffer_t **pointers() { return pointers_; }
+    size_t size() const { return count_; }
+    halide_buffer_t *operator[](size_t i) { return pointers_[i]; }
 
 private:
     void add(float *data, const Shape &shape) {
-        halide_buffer_t b{};
+        if (count_ == kMaxBuffers || shape.size() > kMaxRank)
+            throw Error("a pipeline call is limited to 64 buffers of up to 8 dimensions");
+        halide_buffer_t &b = buffers_[count_];
+        b = halide_buffer_t{};
         b.host = reinterpret_cast<uint8_t *>(data);
         b.type = halide_type_t(halide_type_float, 32, 1);
         b.dimensions = static_cast<int32_t>(shape.size());
-        std::vector<halide_dimension_t> dims(shape.size());
+        b.dim = dims_[count_];
         int64_t stride = 1;
         for (size_t i = 0; i < shape.size(); i++) {
             size_t axis = shape.size() - 1 - i;
-            dims[i] = halide_dimension_t(0, static_cast<int32_t>(shape[axis]), static_cast<int32_t>(stride));
+            b.dim[i] = halide_dimension_t(0, static_cast<int32_t>(shape[axis]), static_cast<int32_t>(stride));
             stride *= shape[axis];
         }
-        buffers_.push_back(b);
-        dims_.push_back(std::move(dims));
+        pointers_[count_++] = &b;
     }
-    void finish() {
-        for (size_t i = 0; i < buffers_.size(); i++) buffers_[i].dim = dims_[i].data();
-        for (halide_buffer_t &b : buffers_) pointers_.push_back(&b);
-    }
-    std::vector<halide_buffer_t> buffers_;
-    std::vector<std::vector<halide_dimension_t>> dims_;
-    std::vector<halide_buffer_t *> pointers_;
+    halide_buffer_t buffers_[kMaxBuffers];
+    halide_dimension_t dims_[kMaxBuffers][kMaxRank];
+    halide_buffer_t *pointers_[kMaxBuffers] = {};
+    size_t count_ = 0;
 };
+
+// Referenced from Pipeline so that halide_hooks.cpp is always linked in.
+void link_halide_hooks();
 
 }  // namespace convpipe::detail

@@ -15,13 +15,6 @@
 #include "halide_buffers.h"
 #include "registry_table.h"
 
-// Halide's runtime reports errors through halide_error, which by default
-// prints and aborts. This strong definition replaces the runtime's weak one:
-// the message goes to the calling Pipeline through user_context instead.
-extern "C" void halide_error(void *user_context, const char *msg) {
-    if (user_context) static_cast<convpipe::detail::ErrorSink *>(user_context)->append(msg);
-}
-
 namespace convpipe {
 
 const char *device_name(Device d) {
@@ -105,10 +98,10 @@ public:
         detail::ErrorSink sink;
         int rc = variant->entry(&sink, in.pointers(), out.pointers());
         if (device_ == Device::CUDA) {
-            for (halide_buffer_t *b : out.buffers())
-                if (rc == 0) rc = halide_copy_to_host(&sink, b);
-            for (halide_buffer_t *b : in.buffers()) halide_device_free(&sink, b);
-            for (halide_buffer_t *b : out.buffers()) halide_device_free(&sink, b);
+            for (size_t i = 0; i < out.size(); i++)
+                if (rc == 0) rc = halide_copy_to_host(&sink, out[i]);
+            for (size_t i = 0; i < in.size(); i++) halide_device_free(&sink, in[i]);
+            for (size_t i = 0; i < out.size(); i++) halide_device_free(&sink, out[i]);
         }
         if (rc != 0)
             throw Error("pipeline '" + std::string(reg_->name) + "' failed (Halide error " + std::to_string(rc) +
@@ -144,6 +137,7 @@ std::vector<const detail::Variant *> find_variants(const detail::Registration *r
 }  // namespace
 
 Pipeline Pipeline::open(const std::string &name, Device device) {
+    detail::link_halide_hooks();
     const detail::Registry::Entry *entry = detail::find_registration(name);
     if (!entry) {
         std::vector<std::string> names = detail::registered_names();
@@ -170,8 +164,21 @@ Pipeline Pipeline::open(const std::string &name, Device device) {
     return Pipeline(*entry->graph, std::make_shared<AotBackend>(reg, x86, Device::CPU));
 }
 
+// Per-pipeline scratch for calls: the call signature, and the shapes of the
+// last call with their inferred outputs, so that a warm run_into with the
+// same shapes allocates nothing.
+struct Pipeline::CallState {
+    std::mutex mutex;
+    std::vector<graph::Value> call;
+    std::vector<Shape> shapes, last_shapes, out_shapes;
+    std::vector<const Tensor *> pointers;
+};
+
 Pipeline::Pipeline(graph::Graph graph, std::shared_ptr<Backend> backend)
-    : graph_(std::make_shared<const graph::Graph>(std::move(graph))), backend_(std::move(backend)) {}
+    : graph_(std::make_shared<const graph::Graph>(std::move(graph))), backend_(std::move(backend)),
+      state_(std::make_shared<CallState>()) {
+    state_->call = graph_->call_inputs();
+}
 
 std::vector<Tensor> Pipeline::run(const std::vector<Tensor> &inputs) {
     std::vector<Tensor> outputs;
@@ -179,30 +186,51 @@ std::vector<Tensor> Pipeline::run(const std::vector<Tensor> &inputs) {
     return outputs;
 }
 
+namespace {
+
+// t's shape read as NHWC (HW -> 1,H,W,1; HWC -> 1,H,W,C), into `out`
+// without allocating when out already has room.
+void nhwc_into(const Tensor &t, Shape &out) {
+    const Shape &s = t.shape();
+    out.resize(4);
+    out[0] = s.size() == 4 ? s[0] : 1;
+    out[1] = s[s.size() == 4 ? 1 : 0];
+    out[2] = s[s.size() == 4 ? 2 : 1];
+    out[3] = s.size() == 2 ? 1 : s.back();
+}
+
+}  // namespace
+
 void Pipeline::run_into(const std::vector<Tensor> &inputs, std::vector<Tensor> &outputs) {
     const graph::Graph &g = *graph_;
-    std::vector<graph::Value> call = g.call_inputs();
+    CallState &st = *state_;
+    std::lock_guard<std::mutex> lock(st.mutex);
+    const std::vector<graph::Value> &call = st.call;
     if (inputs.size() != call.size()) {
         std::string names;
         for (const graph::Value &v : call) names += (names.empty() ? "" : ", ") + v.name;
         throw Error("pipeline '" + g.name + "' takes " + std::to_string(call.size()) + " input" +
                     (call.size() == 1 ? "" : "s") + " (" + names + "), got " + std::to_string(inputs.size()));
     }
-    std::vector<Shape> shapes(inputs.size());
-    std::vector<const Tensor *> ptrs(inputs.size());
+    st.shapes.resize(inputs.size());
+    st.pointers.resize(inputs.size());
     for (size_t i = 0; i < inputs.size(); i++) {
         if (inputs[i].empty()) throw Error("pipeline '" + g.name + "': input '" + call[i].name + "' is empty");
         bool data = i < g.inputs.size();
         if (data && (inputs[i].rank() < 2 || inputs[i].rank() > 4))
             throw Error("pipeline '" + g.name + "': input '" + call[i].name + "' must be 2-D (HW), 3-D (HWC) or " +
                         "4-D (NHWC), got shape " + shape_to_string(inputs[i].shape()));
-        shapes[i] = data ? inputs[i].nhwc_shape() : inputs[i].shape();
-        ptrs[i] = &inputs[i];
+        if (data) nhwc_into(inputs[i], st.shapes[i]);
+        else st.shapes[i] = inputs[i].shape();
+        st.pointers[i] = &inputs[i];
     }
-    std::vector<Shape> out_shapes = g.infer_output_shapes(shapes);
-    outputs.resize(out_shapes.size());
-    for (size_t i = 0; i < out_shapes.size(); i++) outputs[i].resize(out_shapes[i]);
-    backend_->run(ptrs, shapes, outputs);
+    if (st.shapes != st.last_shapes) {
+        st.out_shapes = g.infer_output_shapes(st.shapes);
+        st.last_shapes = st.shapes;
+    }
+    outputs.resize(st.out_shapes.size());
+    for (size_t i = 0; i < st.out_shapes.size(); i++) outputs[i].resize(st.out_shapes[i]);
+    backend_->run(st.pointers, st.shapes, outputs);
 }
 
 void set_num_threads(int threads) {

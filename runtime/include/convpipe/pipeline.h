@@ -38,7 +38,9 @@ public:
     // Inputs in graph().call_inputs() order; 2-D and 3-D tensors are read as
     // NHWC with N=1 (and C=1 for 2-D). Output shapes are inferred.
     std::vector<Tensor> run(const std::vector<Tensor> &inputs);
-    // Writes into `outputs`, reusing their storage when shapes already match.
+    // Writes into `outputs`, reusing their storage when shapes already match;
+    // warm calls with unchanged shapes do no heap allocation. Calls on one
+    // Pipeline (and its copies) are serialised.
     void run_into(const std::vector<Tensor> &inputs, std::vector<Tensor> &outputs);
 
     const std::string &name() const { return graph_->name; }
@@ -47,8 +49,10 @@ public:
     std::string description() const { return backend_->description(); }
 
 private:
+    struct CallState;
     std::shared_ptr<const graph::Graph> graph_;
     std::shared_ptr<Backend> backend_;
+    std::shared_ptr<CallState> state_;
 };
 
 // Number of worker threads pipelines use (0 = one per core).
