@@ -295,6 +295,24 @@ TEST(ClassicVariants, NearlyRankOneKernelTakesTheGeneralPath) {
     expect_close(out, reference_2d(image, kernel, Mode::Full, Boundary::Fill, 0.0, true), "near rank 1");
 }
 
+TEST(ClassicVariants, NanTapsStayWhereTheDirectSumPutsThem) {
+    // A rank-1 kernel but for one NaN tap takes the direct path (factors
+    // would carry NaN into other taps).
+    Tensor image = random_tensor({20, 300}, 10);
+    Tensor kernel({4, 4}, std::vector<float>(16, 0.5f));
+    kernel.data()[5] = std::nanf("");
+    Tensor out = convolve2d(image, kernel, Mode::Full);
+    EXPECT_STREQ(last_classic_variant(), "general");
+    Tensor expected = reference_2d(image, kernel, Mode::Full, Boundary::Fill, 0.0, true);
+    ASSERT_EQ(out.shape(), expected.shape());
+    int64_t nans = 0;
+    for (int64_t i = 0; i < out.size(); i++) {
+        ASSERT_EQ(std::isnan(out.data()[i]), std::isnan(expected.data()[i])) << "flat index " << i;
+        nans += std::isnan(out.data()[i]);
+    }
+    EXPECT_EQ(nans, out.size());   // 0 * NaN is NaN too: every output, as in scipy
+}
+
 TEST(ClassicVariants, IntoReusesTheOutput) {
     Tensor image = random_tensor({40, 80}, 10), kernel = random_tensor({3, 3}, 11);
     Tensor out;

@@ -128,13 +128,17 @@ bool factor_rank_one(const ConvCall &c, std::vector<float> &column, std::vector<
     int64_t pj = 0, pk = 0;
     float peak = 0.0f;
     for (int64_t j = 0; j < kh; j++)
-        for (int64_t k = 0; k < kw; k++)
+        for (int64_t k = 0; k < kw; k++) {
+            // NaN or infinite taps: the factors would spread them to taps
+            // that the direct sum keeps apart.
+            if (!std::isfinite(c.kernel[j * kw + k])) return false;
             if (std::fabs(c.kernel[j * kw + k]) > peak) {
                 peak = std::fabs(c.kernel[j * kw + k]);
                 pj = j;
                 pk = k;
             }
-    if (!(peak > 0.0f) || !std::isfinite(peak)) return false;
+        }
+    if (!(peak > 0.0f)) return false;
     const float pivot = c.kernel[pj * kw + pk];
     column.resize(kh);
     row.resize(kw);
