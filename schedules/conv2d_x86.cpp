@@ -1,14 +1,20 @@
 // conv2d_direct_x86: direct convolution with register blocking.
 //
-// Loop nest ("vectorize": "c"), per output row y of image n (parallel):
-//   for co block of V*block_c channels:        (V = floats per vector)
-//     for xo tile of block_x columns:
-//       acc[block_x][block_c] = bias                      (registers)
-//       for ky, kx, ci: acc[x][v] += in(ci, x+kx, y+ky) * W(v, ci, kx, ky)
-//       store activation(acc)
-// AVX2 has 16 vector registers: block_c=2, block_x=5 uses 10 accumulators,
-// 2 weight vectors and a broadcast. AVX-512 has 32: block_c=4, block_x=6
-// uses 24 + 4 + 1.
+// Loop nest ("vectorize": "c"), for each image n, block of V*block_c output
+// channels (V = floats per vector) and group of `rows` output rows (parallel):
+//   acc[rows][W][block] = bias                                (L1/L2 buffer)
+//   for each chunk of chunk_c input channels:
+//     for y in rows, for x0 in steps of block_x:
+//       load acc[y][x0 .. x0+block_x) into registers
+//       for ky, kx, ci in chunk: acc[x][v] += in(ci, x+kx, y+ky) * W(v, ci, kx, ky)
+//       store the registers back
+//   out = activation(acc)
+// The 'same' padding is materialised per row group (rows + K - 1 input rows),
+// so the inner loop reads without conditions. AVX2 has 16 vector registers:
+// block_c=2, block_x=5 holds 10 accumulators, 2 weight vectors and a
+// broadcast; AVX-512 has 32: block_c=4, block_x=6 holds 24 + 4 + 1.
+#include <cstdint>
+
 #include "convpipe/error.h"
 #include "convpipe/schedule.h"
 
@@ -17,10 +23,8 @@ namespace convpipe::schedule {
 using namespace Halide;
 
 nlohmann::json Conv2DParams::to_json() const {
-    return {{"template", "conv2d_direct_x86"},
-            {"vectorize", vectorize},
-            {"block_c", block_c},
-            {"block_x", block_x},
+    return {{"template", "conv2d_direct_x86"}, {"vectorize", vectorize}, {"block_c", block_c},
+            {"block_x", block_x},              {"rows", rows},           {"chunk_c", chunk_c},
             {"parallel", parallel}};
 }
 
@@ -29,9 +33,10 @@ void Conv2DParams::update_from(const nlohmann::json &j, const std::string &where
     for (auto it = j.begin(); it != j.end(); ++it) {
         const std::string &k = it.key();
         const nlohmann::json &v = it.value();
-        auto positive = [&](int &out) {
-            if (!v.is_number_integer() || v.get<int>() < 1 || v.get<int>() > 64)
-                throw SpecError(where + "." + k + ": expected an integer from 1 to 64, got " + v.dump());
+        auto integer = [&](int &out, int lo, int hi) {
+            if (!v.is_number_integer() || v.get<int64_t>() < lo || v.get<int64_t>() > hi)
+                throw SpecError(where + "." + k + ": expected an integer from " + std::to_string(lo) + " to " +
+                                std::to_string(hi) + ", got " + v.dump());
             out = v.get<int>();
         };
         if (k == "template") {
@@ -41,104 +46,171 @@ void Conv2DParams::update_from(const nlohmann::json &j, const std::string &where
             if (v != "c" && v != "x") throw SpecError(where + ".vectorize: expected \"c\" or \"x\", got " + v.dump());
             vectorize = v.get<std::string>();
         } else if (k == "block_c") {
-            positive(block_c);
+            integer(block_c, 1, 8);
         } else if (k == "block_x") {
-            positive(block_x);
+            integer(block_x, 1, 32);
+        } else if (k == "rows") {
+            integer(rows, 0, 4096);
+        } else if (k == "chunk_c") {
+            integer(chunk_c, 0, 1 << 20);
         } else if (k == "parallel") {
             if (!v.is_boolean()) throw SpecError(where + ".parallel: expected true or false, got " + v.dump());
             parallel = v.get<bool>();
         } else {
             throw SpecError(where + ": unknown schedule parameter '" + k +
-                            "' (known: template, vectorize, block_c, block_x, parallel)");
+                            "' (known: template, vectorize, block_c, block_x, rows, chunk_c, parallel)");
         }
     }
 }
 
+namespace {
+
+// The largest divisor of n that is at most limit.
+int64_t divisor_at_most(int64_t n, int64_t limit) {
+    for (int64_t d = std::min(n, limit); d > 1; d--)
+        if (n % d == 0) return d;
+    return 1;
+}
+
+}  // namespace
+
 Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
     const int V = target.natural_vector_size<float>();
-    const int registers = target.has_feature(Target::AVX512) ? 32 : 16;
-    const int64_t F = layer.conv.filters;
+    const bool wide = target.has_feature(Target::AVX512);
+    const int registers = wide ? 32 : 16;
+    const graph::Conv2D &c = layer.conv;
+    const int64_t F = c.filters;
+    const int64_t cin_group = layer.in_channels / c.groups;
     Conv2DParams p;
     if (F >= V) {
         p.vectorize = "c";
-        p.block_c = static_cast<int>(std::min<int64_t>(registers == 32 ? 4 : 2, F / V));
-        // Leave room for block_c weight vectors and one broadcast.
-        int accumulators = registers - p.block_c - 1 - (registers == 32 ? 3 : 1);
+        p.block_c = static_cast<int>(std::min<int64_t>(wide ? 4 : 2, F / V));
+        // Leave room for block_c weight vectors and a broadcast.
+        int accumulators = registers - p.block_c - (wide ? 4 : 2);
         p.block_x = std::max(1, std::min(8, accumulators / p.block_c));
+        // A chunk's weights (block, window, chunk) should fit in half of L1.
+        int64_t window = int64_t(c.kernel_h) * c.kernel_w;
+        int64_t fit = std::max<int64_t>(1, 16 * 1024 / (4 * window * V * p.block_c));
+        p.chunk_c = static_cast<int>(divisor_at_most(cin_group, fit));
+        if (p.chunk_c == cin_group) p.chunk_c = 0;
+        // Rows per accumulator buffer: the whole image when it is small (more
+        // reuse of each weight chunk), else enough to keep the buffer ~32 KB.
+        int64_t h = layer.output.shape[1], w = layer.output.shape[2];
+        int64_t row_bytes = (w > 0 ? w : 64) * V * p.block_c * 4;
+        int64_t rows = std::max<int64_t>(1, 32 * 1024 / row_bytes);
+        p.rows = static_cast<int>(h > 0 && rows >= h ? 0 : std::min<int64_t>(rows, 8));
     } else {
         p.vectorize = "x";
         p.block_c = 1;
         p.block_x = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(4, (registers - 4) / F)));
+        p.rows = 1;
     }
     return p;
 }
 
-void apply_conv2d(lower::LayerStage &s, Func store, bool is_output, const Conv2DParams &p, const Target &target) {
+namespace {
+
+void schedule_channels(lower::LayerStage &s, Func store, bool is_output, const Conv2DParams &p, const Target &target) {
+    const lower::Dims &d = lower::dims();
+    const int V = target.natural_vector_size<float>();
+    const graph::Conv2D &cp = s.layer->conv;
+    const int64_t F = cp.filters;
+    const int64_t cin_group = s.layer->in_channels / cp.groups;
+    const int cb = V * std::max(1, std::min<int>(p.block_c, static_cast<int>(F / V)));
+    const int bx = std::max(1, p.block_x);
+    Var co("co"), ci("ci"), yo("yo"), yi("yi"), t("t");
+    RVar rc = s.r.x, rkx = s.r.y, rky = s.r.z;
+
+    // rows == 0: the whole image height per accumulator buffer.
+    int64_t h = s.layer->output.shape[1];
+    int rows = p.rows > 0 ? p.rows : (h > 0 ? static_cast<int>(h) : 8);
+    auto nest = [&](Stage st, int r) {
+        st.split(d.c, co, ci, cb, TailStrategy::ShiftInwards)
+            .split(d.y, yo, yi, r, TailStrategy::ShiftInwards)
+            .reorder(ci, d.x, yi, yo, co, d.n)
+            .vectorize(ci, V)
+            .unroll(ci)
+            .fuse(yo, co, t)
+            .fuse(t, d.n, t);
+        if (p.parallel) st.parallel(t);
+    };
+    if (is_output && rows > 1 && !(h > 0 && h % rows == 0 && h >= rows)) {
+        // Output buffers cannot grow: short images take one-row groups.
+        nest(store.specialize(store.output_buffer().dim(2).extent() >= rows), rows);
+        nest(store, 1);
+    } else {
+        nest(store, rows);
+    }
+
+    // Accumulators for one row group and channel block, in memory (L1/L2).
+    s.conv.compute_at(store, t).vectorize(d.c, V).unroll(d.c);
+    // The reduction is split in chunks of input channels; rfactor makes each
+    // chunk's sum for one register block a Func of its own, small and of
+    // constant size, so LLVM keeps it in registers.
+    Var xo("xo"), xi("xi"), u("u");
+    RVar rco("rco"), rci("rci");
+    int64_t chunk = p.chunk_c > 0 && p.chunk_c < cin_group && cin_group % p.chunk_c == 0 ? p.chunk_c : cin_group;
+    Stage up = s.conv.update();
+    up.split(rc, rco, rci, static_cast<int>(chunk));
+    Func block = up.rfactor(rco, u);
+    up.split(d.x, xo, xi, bx, TailStrategy::RoundUp)
+        .reorder(d.c, xi, xo, d.y, rco, d.n)
+        .vectorize(d.c, V)
+        .unroll(d.c)
+        .unroll(xi);
+    block.compute_at(s.conv, xo).vectorize(d.c, V).unroll(d.c).unroll(d.x);
+    block.update()
+        .reorder(d.c, d.x, rci, rkx, rky, d.y, d.n, u)
+        .vectorize(d.c, V)
+        .unroll(d.c)
+        .unroll(d.x);
+
+    if (graph::needs_zero_padding(cp)) {
+        // Zeros and clamped reads, computed per row group: the inner loop
+        // then reads plain memory.
+        s.padded.compute_at(store, t).vectorize(d.c, V, TailStrategy::GuardWithIf);
+        if (s.layer->in_channels < V) s.padded.vectorize(d.x, V);
+    }
+}
+
+void schedule_columns(lower::LayerStage &s, Func store, bool is_output, const Conv2DParams &p, const Target &target) {
     const lower::Dims &d = lower::dims();
     const int V = target.natural_vector_size<float>();
     const int64_t F = s.layer->conv.filters;
-    const int64_t C = s.layer->in_channels;
-    Var co("co"), ci("ci"), xo("xo"), xi("xi"), yn("yn");
+    Var xo("xo"), xi("xi"), t("t");
     RVar rc = s.r.x, rkx = s.r.y, rky = s.r.z;
-
-    // The padded input is materialised once: a cheap pass next to the
-    // convolution, and it makes every read in the inner loop unconditional.
-    s.padded.compute_root();
-    if (C >= V)
-        s.padded.vectorize(d.c, V, C % V ? TailStrategy::GuardWithIf : TailStrategy::Auto);
-    else
-        s.padded.vectorize(d.x, V);
-    s.padded.fuse(d.y, d.n, yn);
-    if (p.parallel) s.padded.parallel(yn);
-
-    if (!is_output) store.compute_root();
-
-    if (p.vectorize == "c" && F >= V) {
-        const int cb = V * std::max(1, std::min<int>(p.block_c, static_cast<int>(F / V)));
-        const int bx = p.block_x;
-        auto tile = [&](Stage st, int x_factor) {
-            st.split(d.c, co, ci, cb, TailStrategy::ShiftInwards)
-                .split(d.x, xo, xi, x_factor, TailStrategy::ShiftInwards)
-                .reorder(ci, xi, xo, co, d.y, d.n)
-                .vectorize(ci, V)
-                .unroll(ci)
-                .unroll(xi)
-                .fuse(d.y, d.n, yn);
-            if (p.parallel) st.parallel(yn);
-        };
-        if (is_output && bx > 1) {
-            // Output buffers cannot grow: narrow images take the 1-column tile.
-            tile(store.specialize(store.output_buffer().dim(1).extent() >= bx), bx);
-            tile(store, 1);
-        } else {
-            tile(store, bx);
-        }
-        s.conv.compute_at(store, xo).vectorize(d.c, V).unroll(d.c).unroll(d.x);
-        s.conv.update()
-            .reorder(d.c, d.x, rc, rkx, rky, d.y, d.n)
-            .vectorize(d.c, V)
-            .unroll(d.c)
-            .unroll(d.x);
+    const int xw = V * std::max(1, p.block_x);
+    auto tile = [&](Stage st, int x_factor, bool vec) {
+        st.split(d.x, xo, xi, x_factor, TailStrategy::ShiftInwards).reorder(d.c, xi, xo, d.y, d.n);
+        if (vec) st.vectorize(xi, V).unroll(d.c);
+        st.fuse(d.y, d.n, t);
+        if (p.parallel) st.parallel(t);
+    };
+    store.bound(d.c, 0, static_cast<int>(F));
+    if (is_output) {
+        tile(store.specialize(store.output_buffer().dim(1).extent() >= xw), xw, true);
+        tile(store, 1, false);
     } else {
-        // Fewer filters than a vector holds: vectorize across output columns,
-        // every channel of the tile unrolled.
-        const int xw = V * p.block_x;
-        auto tile = [&](Stage st, int x_factor, bool vec) {
-            st.split(d.x, xo, xi, x_factor, TailStrategy::ShiftInwards).reorder(d.c, xi, xo, d.y, d.n);
-            if (vec) st.vectorize(xi, V).unroll(d.c);
-            st.fuse(d.y, d.n, yn);
-            if (p.parallel) st.parallel(yn);
-        };
-        store.bound(d.c, 0, static_cast<int>(F));
-        if (is_output) {
-            tile(store.specialize(store.output_buffer().dim(1).extent() >= xw), xw, true);
-            tile(store, 1, false);
-        } else {
-            tile(store, xw, true);
-        }
-        s.conv.compute_at(store, xo).reorder(d.x, d.c).vectorize(d.x, V).unroll(d.c);
-        s.conv.update().reorder(d.x, d.c, rc, rkx, rky, d.y, d.n).vectorize(d.x, V).unroll(d.c);
+        tile(store, xw, true);
     }
+    s.conv.compute_at(store, xo).reorder(d.x, d.c).vectorize(d.x, V).unroll(d.c);
+    s.conv.update().reorder(d.x, d.c, rc, rkx, rky, d.y, d.n).vectorize(d.x, V).unroll(d.c);
+    if (graph::needs_zero_padding(s.layer->conv)) {
+        Var yn("yn");
+        s.padded.compute_root().vectorize(d.x, V).fuse(d.y, d.n, yn);
+        if (p.parallel) s.padded.parallel(yn);
+    }
+}
+
+}  // namespace
+
+void apply_conv2d(lower::LayerStage &s, Func store, bool is_output, const Conv2DParams &p, const Target &target) {
+    const int V = target.natural_vector_size<float>();
+    if (!is_output) store.compute_root();
+    if (p.vectorize == "c" && s.layer->conv.filters >= V)
+        schedule_channels(s, store, is_output, p, target);
+    else
+        schedule_columns(s, store, is_output, p, target);
 }
 
 }  // namespace convpipe::schedule

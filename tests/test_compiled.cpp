@@ -4,7 +4,10 @@
 // variant, and JIT).
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <random>
+
+#include <gmock/gmock.h>
 
 #include "convpipe/compiler.h"
 #include "convpipe/convpipe.h"
@@ -142,4 +145,51 @@ TEST(RunInto, AcceptsHwAndHwcInputs) {
     expect_close(c[0], b[0], "HWC vs NHWC", 0);
     // The edge filter by hand at the last row, where 'same' pads below.
     EXPECT_EQ(shape_to_string(a[0].shape()), "[1, 5, 7, 1]");
+}
+
+TEST(Schedules, FileReplacesHeuristicInAotBuild) {
+    Pipeline p = Pipeline::open("aot_k3_same_tanh");
+    EXPECT_THAT(p.description(), ::testing::HasSubstr("schedule: aot_k3_same_tanh.json"));
+    bool listed = false;
+    for (const LinkedPipeline &lp : linked_pipelines())
+        if (lp.name == "aot_k3_same_tanh") listed = lp.schedule_origin == "aot_k3_same_tanh.json";
+    EXPECT_TRUE(listed);
+    EXPECT_THAT(Pipeline::open("aot_k6_selu").description(), ::testing::HasSubstr("schedule: heuristic"));
+}
+
+TEST(Schedules, FileReplacesHeuristicInJit) {
+    std::string spec = (specs_root() / "aot_k3_same_tanh.json").string();
+    std::string file = (source_dir() / "tests" / "schedules" / "x86" / "aot_k3_same_tanh.json").string();
+    CompileOptions options;
+    options.schedule_file = file;
+    Pipeline p = compile_spec(spec, options);
+    EXPECT_THAT(p.description(), ::testing::HasSubstr(file));
+    expect_matches_reference(p, p.graph(), 21, "JIT with schedule file");
+    std::string described = describe_schedule(p.graph(), file);
+    EXPECT_THAT(described, ::testing::HasSubstr("\"chunk_c\":4"));
+    EXPECT_THAT(described, ::testing::HasSubstr("(schedule file)"));
+}
+
+TEST(Schedules, BadFilesAreRefused) {
+    graph::Graph g = graph::load_spec((specs_root() / "aot_k3_same_tanh.json").string());
+    fs::path dir = fs::path(::testing::TempDir()) / "convpipe_schedules";
+    fs::create_directories(dir);
+    auto error_of = [&](const std::string &text) -> std::string {
+        std::string path = (dir / "s.json").string();
+        std::ofstream(path) << text;
+        CompileOptions options;
+        options.schedule_file = path;
+        try {
+            compile_graph(g, options);
+        } catch (const SpecError &e) {
+            return e.what();
+        }
+        return "no error";
+    };
+    EXPECT_THAT(error_of(R"({"layers": {"nope": {}}})"), ::testing::HasSubstr("layers.nope: pipeline 'aot_k3_same_tanh' has no such layer"));
+    EXPECT_THAT(error_of(R"({"layers": {"conv": {"tile": 4}}})"), ::testing::HasSubstr("unknown schedule parameter 'tile'"));
+    EXPECT_THAT(error_of(R"({"layers": {"conv": {"block_x": 0}}})"), ::testing::HasSubstr("conv.block_x: expected an integer from 1 to 32, got 0"));
+    EXPECT_THAT(error_of(R"({"layers": {"conv": {"vectorize": "y"}}})"), ::testing::HasSubstr("expected \"c\" or \"x\""));
+    EXPECT_THAT(error_of("{"), ::testing::HasSubstr("invalid JSON"));
+    EXPECT_THAT(error_of("[]"), ::testing::HasSubstr("expected an object with \"layers\""));
 }

@@ -182,6 +182,13 @@ void add_commands(CLI::App &app, Commands &commands) {
         commands.run = [info_args] {
             Pipeline p = open_pipeline(info_args->target, Device::CPU, info_args->schedule);
             print_info(p, info_args->shape);
+            std::string sched = describe_schedule(p.graph(), info_args->schedule);
+            if (!sched.empty()) {
+                std::cout << "  schedule on this CPU (" << (info_args->schedule.empty() ? "heuristic defaults" : info_args->schedule)
+                          << "):\n";
+                std::istringstream lines(sched);
+                for (std::string line; std::getline(lines, line);) std::cout << "    " << line << "\n";
+            }
             return 0;
         };
     });

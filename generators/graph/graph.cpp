@@ -61,6 +61,12 @@ int64_t SpatialWindow::pad_before(int64_t in) const {
     return total > 0 ? total / 2 : 0;
 }
 
+bool needs_zero_padding(const Conv2D &c) {
+    SpatialWindow wh{c.kernel_h, c.stride_h, c.dilation_h, c.padding};
+    SpatialWindow ww{c.kernel_w, c.stride_w, c.dilation_w, c.padding};
+    return c.padding == Padding::Same && (wh.extent() > 1 || ww.extent() > 1);
+}
+
 const Layer *Graph::find_layer(const std::string &n) const {
     for (const Layer &l : layers)
         if (l.name == n) return &l;

@@ -103,6 +103,22 @@ Pipeline compile_graph(const graph::Graph &g, const CompileOptions &options) {
     return Pipeline(g, std::make_shared<JitBackend>(g, options));
 }
 
+std::string describe_schedule(const graph::Graph &g, const std::string &schedule_file) {
+    Target target = get_jit_target_from_environment();
+    std::unique_ptr<schedule::ScheduleFile> file;
+    if (!schedule_file.empty())
+        file = std::make_unique<schedule::ScheduleFile>(schedule::load_schedule_file(schedule_file, g));
+    std::string out;
+    for (const graph::Layer &l : g.layers) {
+        if (l.kind != graph::OpKind::Conv2D) continue;
+        schedule::Conv2DParams p = schedule::conv2d_heuristic(l, target);
+        bool from_file = file && file->layers.contains(l.name);
+        if (from_file) p.update_from(file->layers[l.name], file->path + ": layers." + l.name);
+        out += l.name + ": " + p.to_json().dump() + (from_file ? "  (schedule file)" : "  (heuristic)") + "\n";
+    }
+    return out;
+}
+
 Pipeline compile_spec(const std::string &path, const CompileOptions &options) {
     return compile_graph(graph::load_spec(path), options);
 }

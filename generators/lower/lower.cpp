@@ -91,7 +91,10 @@ LayerStage lower_conv(const graph::Layer &layer, const InputBinding &in, const I
     Expr xc = clamp(d.x, 0, in_w - 1), yc = clamp(d.y, 0, in_h - 1);
     Expr inside = d.x >= 0 && d.x < in_w && d.y >= 0 && d.y < in_h;
     s.padded = Func(name + "_padded");
-    s.padded(d.c, d.x, d.y, d.n) = select(inside, in.func(d.c, xc, yc, d.n), 0.0f);
+    if (graph::needs_zero_padding(p))
+        s.padded(d.c, d.x, d.y, d.n) = select(inside, in.func(d.c, xc, yc, d.n), 0.0f);
+    else
+        s.padded(d.c, d.x, d.y, d.n) = in.func(d.c, xc, yc, d.n);
 
     if (kernel_in) s.kernel = kernel_in->func;
     else {

@@ -19,7 +19,11 @@ namespace convpipe::schedule {
 // Parameters of the x86 direct Conv2D template (conv2d_direct_x86):
 //   vectorize "c": a register block of block_c vectors of output channels x
 //                  block_x output columns; weights are read as vectors, input
-//                  values are broadcast.
+//                  values are broadcast. The accumulators of `rows` output
+//                  rows (0: all) live in a small buffer, and the reduction runs
+//                  over chunks of chunk_c input channels (0: all) outermost,
+//                  so one chunk's weights stay in L1 while every register
+//                  block of those rows uses them.
 //   vectorize "x": for layers with fewer filters than a vector holds: block_x
 //                  vectors of output columns x every output channel.
 // Accumulators live in registers: "c" needs block_c*block_x of them plus
@@ -28,6 +32,8 @@ struct Conv2DParams {
     std::string vectorize = "c";
     int block_c = 1;
     int block_x = 1;
+    int rows = 1;
+    int chunk_c = 0;
     bool parallel = true;
 
     nlohmann::json to_json() const;

@@ -78,6 +78,10 @@ struct SpatialWindow {
     int64_t extent() const { return int64_t(kernel - 1) * dilation + 1; }
 };
 
+// Whether a conv can read outside its input ('same' with a window wider than
+// one pixel); otherwise its reads are all inside and need no zeros.
+bool needs_zero_padding(const Conv2D &conv);
+
 struct Graph {
     std::string name;
     std::string source;                 // where it came from, for messages

@@ -15,6 +15,11 @@ struct CompileOptions {
 };
 
 Pipeline compile_graph(const graph::Graph &graph, const CompileOptions &options = {});
+
+// The schedule parameters each Conv2D layer gets on this machine's CPU (as
+// the JIT compiles it): the heuristic defaults, overridden by the schedule
+// file when one is given. One JSON object per line: "layer: {...}".
+std::string describe_schedule(const graph::Graph &graph, const std::string &schedule_file = "");
 Pipeline compile_spec(const std::string &spec_path, const CompileOptions &options = {});
 
 }  // namespace convpipe
