@@ -23,9 +23,9 @@ namespace convpipe::schedule {
 using namespace Halide;
 
 nlohmann::json Conv2DParams::to_json() const {
-    return {{"template", "conv2d_direct_x86"}, {"vectorize", vectorize}, {"block_c", block_c},
+    return {{"template", "conv2d_direct_x86"}, {"vectorize", vectorize}, {"accumulate", accumulate}, {"block_c", block_c},
             {"block_x", block_x},              {"rows", rows},           {"chunk_c", chunk_c},
-            {"parallel", parallel}};
+            {"pack_weights", pack_weights}, {"parallel", parallel}};
 }
 
 void Conv2DParams::update_from(const nlohmann::json &j, const std::string &where) {
@@ -53,12 +53,19 @@ void Conv2DParams::update_from(const nlohmann::json &j, const std::string &where
             integer(rows, 0, 4096);
         } else if (k == "chunk_c") {
             integer(chunk_c, 0, 1 << 20);
+        } else if (k == "accumulate") {
+            if (v != "rows" && v != "tile")
+                throw SpecError(where + ".accumulate: expected \"rows\" or \"tile\", got " + v.dump());
+            accumulate = v.get<std::string>();
+        } else if (k == "pack_weights") {
+            if (!v.is_boolean()) throw SpecError(where + ".pack_weights: expected true or false, got " + v.dump());
+            pack_weights = v.get<bool>();
         } else if (k == "parallel") {
             if (!v.is_boolean()) throw SpecError(where + ".parallel: expected true or false, got " + v.dump());
             parallel = v.get<bool>();
         } else {
             throw SpecError(where + ": unknown schedule parameter '" + k +
-                            "' (known: template, vectorize, block_c, block_x, rows, chunk_c, parallel)");
+                            "' (known: template, vectorize, accumulate, block_c, block_x, rows, chunk_c, pack_weights, parallel)");
         }
     }
 }
@@ -159,6 +166,13 @@ void schedule_channels(lower::LayerStage &s, Func store, bool is_output, const C
         .unroll(d.c)
         .unroll(xi);
     block.compute_at(s.conv, xo).vectorize(d.c, V).unroll(d.c).unroll(d.x);
+    // Weights of this channel block, packed densely (block lanes innermost,
+    // then input channel, kx, ky) once per row group: the inner loop then
+    // walks contiguous memory instead of striding by the filter count.
+    if (p.pack_weights) {
+        Func packed = s.kernel.in(block);
+        packed.compute_at(store, t).vectorize(packed.args()[0], V);
+    }
     block.update()
         .reorder(d.c, d.x, rci, rkx, rky, d.y, d.n, u)
         .vectorize(d.c, V)
@@ -173,32 +187,80 @@ void schedule_channels(lower::LayerStage &s, Func store, bool is_output, const C
     }
 }
 
+// "accumulate": "tile": the whole reduction of one register block runs at
+// once and the activation is applied straight from registers; the input is
+// padded once for the whole image. Fewer passes over memory; better when the
+// reduction (window x input channels) is short enough that one block's
+// weights stay in L1/L2 anyway.
+void schedule_channels_tile(lower::LayerStage &s, Func store, bool is_output, const Conv2DParams &p,
+                            const Target &target) {
+    const lower::Dims &d = lower::dims();
+    const int V = target.natural_vector_size<float>();
+    const int64_t F = s.layer->conv.filters;
+    const int cb = V * std::max(1, std::min<int>(p.block_c, static_cast<int>(F / V)));
+    const int bx = std::max(1, p.block_x);
+    Var co("co"), ci("ci"), xo("xo"), xi("xi"), t("t");
+    RVar rc = s.r.x, rkx = s.r.y, rky = s.r.z;
+    auto tile = [&](Stage st, int x_factor) {
+        st.split(d.c, co, ci, cb, TailStrategy::ShiftInwards)
+            .split(d.x, xo, xi, x_factor, TailStrategy::ShiftInwards)
+            .reorder(ci, xi, xo, co, d.y, d.n)
+            .vectorize(ci, V)
+            .unroll(ci)
+            .unroll(xi)
+            .fuse(d.y, d.n, t);
+        if (p.parallel) st.parallel(t);
+    };
+    if (is_output && bx > 1) {
+        // Output buffers cannot grow: narrow images take 1-column tiles.
+        tile(store.specialize(store.output_buffer().dim(1).extent() >= bx), bx);
+        tile(store, 1);
+    } else {
+        tile(store, bx);
+    }
+    s.conv.compute_at(store, xo).vectorize(d.c, V).unroll(d.c).unroll(d.x);
+    s.conv.update().reorder(d.c, d.x, rc, rkx, rky, d.y, d.n).vectorize(d.c, V).unroll(d.c).unroll(d.x);
+    if (graph::needs_zero_padding(s.layer->conv)) {
+        Var yn("yn");
+        s.padded.compute_root().fuse(d.y, d.n, yn);
+        if (s.layer->in_channels >= V) s.padded.vectorize(d.c, V, TailStrategy::GuardWithIf);
+        else s.padded.vectorize(d.x, V);
+        if (p.parallel) s.padded.parallel(yn);
+    }
+}
+
 void schedule_columns(lower::LayerStage &s, Func store, bool is_output, const Conv2DParams &p, const Target &target) {
     const lower::Dims &d = lower::dims();
     const int V = target.natural_vector_size<float>();
     const int64_t F = s.layer->conv.filters;
-    Var xo("xo"), xi("xi"), t("t");
+    Var xo("xo"), xi("xi"), yo("yo"), yi("yi"), t("t");
     RVar rc = s.r.x, rkx = s.r.y, rky = s.r.z;
     const int xw = V * std::max(1, p.block_x);
-    auto tile = [&](Stage st, int x_factor, bool vec) {
-        st.split(d.x, xo, xi, x_factor, TailStrategy::ShiftInwards).reorder(d.c, xi, xo, d.y, d.n);
+    int64_t h = s.layer->output.shape[1];
+    int rows = p.rows > 0 ? p.rows : (h > 0 ? static_cast<int>(h) : 8);
+    auto tile = [&](Stage st, int x_factor, int r, bool vec) {
+        st.split(d.x, xo, xi, x_factor, TailStrategy::ShiftInwards)
+            .split(d.y, yo, yi, r, TailStrategy::ShiftInwards)
+            .reorder(d.c, xi, xo, yi, yo, d.n);
         if (vec) st.vectorize(xi, V).unroll(d.c);
-        st.fuse(d.y, d.n, t);
+        st.fuse(yo, d.n, t);
         if (p.parallel) st.parallel(t);
     };
     store.bound(d.c, 0, static_cast<int>(F));
     if (is_output) {
-        tile(store.specialize(store.output_buffer().dim(1).extent() >= xw), xw, true);
-        tile(store, 1, false);
+        // Output buffers cannot grow: small images take 1x1 tiles.
+        tile(store.specialize(store.output_buffer().dim(1).extent() >= xw &&
+                              store.output_buffer().dim(2).extent() >= rows),
+             xw, rows, true);
+        tile(store, 1, 1, false);
     } else {
-        tile(store, xw, true);
+        tile(store, xw, rows, true);
     }
     s.conv.compute_at(store, xo).reorder(d.x, d.c).vectorize(d.x, V).unroll(d.c);
     s.conv.update().reorder(d.x, d.c, rc, rkx, rky, d.y, d.n).vectorize(d.x, V).unroll(d.c);
     if (graph::needs_zero_padding(s.layer->conv)) {
-        Var yn("yn");
-        s.padded.compute_root().vectorize(d.x, V).fuse(d.y, d.n, yn);
-        if (p.parallel) s.padded.parallel(yn);
+        // The input rows one row group needs, with zeros around: L1-sized.
+        s.padded.compute_at(store, t).vectorize(d.x, V);
     }
 }
 
@@ -207,7 +269,9 @@ void schedule_columns(lower::LayerStage &s, Func store, bool is_output, const Co
 void apply_conv2d(lower::LayerStage &s, Func store, bool is_output, const Conv2DParams &p, const Target &target) {
     const int V = target.natural_vector_size<float>();
     if (!is_output) store.compute_root();
-    if (p.vectorize == "c" && s.layer->conv.filters >= V)
+    if (p.vectorize == "c" && s.layer->conv.filters >= V && p.accumulate == "tile")
+        schedule_channels_tile(s, store, is_output, p, target);
+    else if (p.vectorize == "c" && s.layer->conv.filters >= V)
         schedule_channels(s, store, is_output, p, target);
     else
         schedule_columns(s, store, is_output, p, target);

@@ -30,10 +30,12 @@ namespace convpipe::schedule {
 // block_c weight vectors and a broadcast, "x" needs filters*block_x.
 struct Conv2DParams {
     std::string vectorize = "c";
+    std::string accumulate = "rows";   // "c" only: "rows" (chunked, above) or "tile" (whole reduction per block)
     int block_c = 1;
     int block_x = 1;
     int rows = 1;
     int chunk_c = 0;
+    bool pack_weights = false;   // copy the block's weights densely per row group
     bool parallel = true;
 
     nlohmann::json to_json() const;
