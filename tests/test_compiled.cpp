@@ -193,3 +193,31 @@ TEST(Schedules, BadFilesAreRefused) {
     EXPECT_THAT(error_of("{"), ::testing::HasSubstr("invalid JSON"));
     EXPECT_THAT(error_of("[]"), ::testing::HasSubstr("expected an object with \"layers\""));
 }
+
+// Every knob of the x86 Conv2D template keeps the numbers: each variant,
+// compiled in-process, against the reference.
+class TemplateVariants : public ::testing::TestWithParam<std::pair<std::string, std::string>> {};
+
+TEST_P(TemplateVariants, MatchReference) {
+    auto [spec_name, params] = GetParam();
+    fs::path dir = fs::path(::testing::TempDir()) / "convpipe_variants";
+    fs::create_directories(dir);
+    std::string file = (dir / (spec_name + std::to_string(std::hash<std::string>{}(params)) + ".json")).string();
+    std::ofstream(file) << R"({"layers": {"conv": )" << params << "}}";
+    CompileOptions options;
+    options.schedule_file = file;
+    Pipeline p = compile_spec((specs_root() / (spec_name + ".json")).string(), options);
+    expect_matches_reference(p, p.graph(), 31, "JIT " + params);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Knobs, TemplateVariants,
+    ::testing::Values(
+        std::make_pair("aot_k3_same_tanh", R"({"accumulate": "tile", "block_c": 2, "block_x": 4})"),
+        std::make_pair("aot_k3_same_tanh", R"({"accumulate": "rows", "rows": 0, "chunk_c": 8, "pack_weights": true})"),
+        std::make_pair("aot_k3_same_tanh", R"({"vectorize": "x", "block_x": 2, "rows": 3})"),
+        std::make_pair("aot_groups_swish", R"({"accumulate": "tile", "block_x": 7, "parallel": false})"),
+        std::make_pair("aot_groups_swish", R"({"rows": 5, "chunk_c": 1, "pack_weights": true})"),
+        std::make_pair("aot_k7_s2_gelu", R"({"accumulate": "rows", "block_c": 3, "block_x": 2, "rows": 2, "chunk_c": 1})"),
+        std::make_pair("aot_k1_relu", R"({"accumulate": "tile", "block_c": 4, "block_x": 3})")),
+    [](const auto &info) { return "v" + std::to_string(info.index); });
