@@ -70,5 +70,8 @@ private:
 
 // Referenced from Pipeline so that halide_hooks.cpp is always linked in.
 void link_halide_hooks();
+// How many intermediate buffers Halide has had to take from the system
+// (rather than from the cache of freed ones): for tests.
+uint64_t halide_fresh_allocations();
 
 }  // namespace convpipe::detail

@@ -2,8 +2,9 @@
 // so that an application may override them (HalideRuntime.h).
 #include <HalideRuntime.h>
 
+#include <atomic>
+#include <cstdint>
 #include <cstdlib>
-#include <map>
 #include <mutex>
 #include <vector>
 
@@ -24,9 +25,19 @@ namespace {
 constexpr size_t kAlignment = 128;             // >= halide_malloc_alignment()
 constexpr size_t kCacheCap = size_t(1) << 30;  // bytes kept at most
 
+struct Block {
+    size_t size;
+    void *ptr;
+};
+
+// A fixed-capacity list (reserved once), so that keeping and reusing blocks
+// allocates nothing itself.
 struct BlockCache {
+    static constexpr size_t kSlots = 1024;
+    BlockCache() { free_blocks.reserve(kSlots); }
     std::mutex mutex;
-    std::multimap<size_t, void *> free_blocks;  // size -> block
+    std::atomic<uint64_t> fresh{0};  // blocks taken from the system
+    std::vector<Block> free_blocks;
     size_t cached_bytes = 0;
 };
 
@@ -44,15 +55,21 @@ extern "C" void *halide_malloc(void *, size_t size) {
     BlockCache &c = cache();
     {
         std::lock_guard<std::mutex> lock(c.mutex);
-        auto it = c.free_blocks.find(size);
-        if (it != c.free_blocks.end()) {
-            void *p = it->second;
-            c.free_blocks.erase(it);
-            c.cached_bytes -= size;
+        // The smallest kept block that is big enough (and not wastefully
+        // so): parallel tasks ask for slightly different sizes.
+        Block *best = nullptr;
+        for (Block &b : c.free_blocks)
+            if (b.size >= size && b.size <= 2 * size + 4096 && (!best || b.size < best->size)) best = &b;
+        if (best) {
+            void *p = best->ptr;
+            c.cached_bytes -= best->size;
+            *best = c.free_blocks.back();
+            c.free_blocks.pop_back();
             return p;
         }
     }
     // One aligned header slot before the block records its size.
+    c.fresh++;
     char *base = static_cast<char *>(std::aligned_alloc(kAlignment, size + kAlignment));
     if (!base) return nullptr;
     void *p = base + kAlignment;
@@ -66,8 +83,8 @@ extern "C" void halide_free(void *, void *p) {
     BlockCache &c = cache();
     {
         std::lock_guard<std::mutex> lock(c.mutex);
-        if (c.cached_bytes + size <= kCacheCap) {
-            c.free_blocks.emplace(size, p);
+        if (c.cached_bytes + size <= kCacheCap && c.free_blocks.size() < BlockCache::kSlots) {
+            c.free_blocks.push_back({size, p});
             c.cached_bytes += size;
             return;
         }
@@ -78,4 +95,5 @@ extern "C" void halide_free(void *, void *p) {
 namespace convpipe::detail {
 // Referenced from Pipeline so that these definitions are always linked in.
 void link_halide_hooks() {}
+uint64_t halide_fresh_allocations() { return cache().fresh.load(); }
 }  // namespace convpipe::detail
