@@ -25,6 +25,7 @@
 
 #include "convpipe/classic.h"
 #include "convpipe/pipeline.h"
+#include "convpipe/pipeline.h"
 
 #ifdef CONVPIPE_HAVE_OPENCV
 #include <opencv2/core.hpp>
@@ -180,7 +181,7 @@ int main(int argc, char **argv) {
     std::cout << "convpipe::convolve2d (mode same, fill 0) vs cv::filter2D (float32, BORDER_CONSTANT) and "
                  "scipy.signal.convolve2d\n"
               << "threads: " << threads << " (convpipe and OpenCV; scipy is single-threaded), ISA: "
-              << convpipe::detail::last_classic_isa() << ", medians in ms\n\n";
+              << convpipe::last_cpu_isa() << ", medians in ms\n\n";
     std::cout << std::left << std::setw(22) << "case" << std::right << std::setw(10) << "variant" << std::setw(11)
               << "convpipe" << std::setw(11) << "OpenCV" << std::setw(11) << "scipy" << std::setw(12)
               << "vs OpenCV" << std::setw(11) << "vs scipy" << std::setw(13) << "|diff| cv\n";

@@ -331,13 +331,13 @@ TEST(ClassicVariants, EveryInstructionSetVariantMatches) {
                                          random_tensor({5, 4}, 17), Tensor({10, 10}, std::vector<float>(100, 0.01f))};
     std::set<std::string> ran;
     for (const char *isa : {"sse41", "avx2", "avx512"}) {
-        detail::set_classic_isa_limit(isa);
+        set_cpu_isa_limit(isa);
         for (const Tensor &k : kernels)
             for (Boundary b : {Boundary::Fill, Boundary::Wrap, Boundary::Symm}) {
                 expect_close(convolve2d(image, k, Mode::Same, b, 0.5f),
                              reference_2d(image, k, Mode::Same, b, 0.5, true),
                              std::string(isa) + " " + shape_to_string(k.shape()) + " " + boundary_name(b));
-                ran.insert(detail::last_classic_isa());
+                ran.insert(last_cpu_isa());
             }
     }
     // This CPU's best level and every level below it each ran.
@@ -349,7 +349,7 @@ TEST(ClassicVariants, EveryInstructionSetVariantMatches) {
     EXPECT_TRUE(ran.count("sse41"));
     EXPECT_EQ(ran.count("avx2"), avx2 ? 1u : 0u);
     EXPECT_EQ(ran.count("avx512"), avx512 ? 1u : 0u);
-    detail::set_classic_isa_limit("auto");
+    set_cpu_isa_limit("auto");
 }
 
 TEST(ClassicVariants, SameResultOnTwoThreads) {

@@ -42,6 +42,7 @@
 #include "convpipe_classic_conv2d_separable_interior_avx2.h"
 #include "convpipe_classic_conv2d_separable_interior_avx512.h"
 #include "convpipe_classic_conv2d_separable_interior_sse41.h"
+#include "cpu_isa.h"
 #include "halide_buffers.h"
 
 namespace convpipe {
@@ -60,27 +61,7 @@ int32_t boundary_code(Boundary b) {
 
 thread_local const char *t_last_variant = "";
 
-// --- x86 ISA dispatch ------------------------------------------------------
-// Every generated function exists once per ISA level (0 = SSE4.1, 1 = AVX2
-// with FMA, 2 = AVX-512 Skylake set; the levels of runtime/src/pipeline.cpp).
-// Each call runs the best the CPU has, within the limit.
-const char *const kIsaNames[] = {"sse41", "avx2", "avx512"};
-std::atomic<int> g_isa_limit{2};
-std::atomic<int> g_last_isa{-1};
-
-int cpu_isa_level() {
-    static const int level = [] {
-        __builtin_cpu_init();
-        if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-            __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
-            __builtin_cpu_supports("avx512cd"))
-            return 2;
-        if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return 1;
-        return 0;
-    }();
-    return level;
-}
-
+// --- x86 ISA dispatch: one variant per level of runtime/src/cpu_isa.h ------
 // The three variants of one function, indexed by ISA level.
 #define CONVPIPE_CLASSIC_VARIANTS(fn) {{fn##_sse41, fn##_avx2, fn##_avx512}}
 
@@ -95,6 +76,7 @@ void forward_to_sink(void *user_context, const char *msg) {
 void install_error_handler() {
     static std::once_flag once;
     std::call_once(once, [] { halide_set_error_handler(forward_to_sink); });
+    detail::link_halide_hooks();
 }
 
 std::string shape_text(const Tensor &t) { return shape_to_string(t.shape()); }
@@ -219,8 +201,7 @@ void run(const char *what, const ConvCall &c, float *out) {
     HostBuffer image(c.image, {c.height, c.width});
     HostBuffer kernel(c.kernel.data(), {c.kernel_h, c.kernel_w});
     std::vector<float> column, row;
-    const int isa = std::min(cpu_isa_level(), g_isa_limit.load());
-    g_last_isa = isa;
+    const int isa = detail::choose_isa_level();
     DirectFn interior_fn = kAnyInterior[isa], edges_fn = kAnyEdges[isa];
     bool separable = false;
     if (c.kernel_h == 2 && c.kernel_w == 2) {
@@ -438,26 +419,5 @@ Tensor correlate2d(const Tensor &in1, const Tensor &in2, Mode mode, Boundary bou
 
 const char *last_classic_variant() { return t_last_variant; }
 
-namespace detail {
-
-void set_classic_isa_limit(const std::string &isa) {
-    if (isa == "auto") {
-        g_isa_limit = 2;
-        return;
-    }
-    for (int level = 0; level < 3; level++)
-        if (isa == kIsaNames[level]) {
-            g_isa_limit = level;
-            return;
-        }
-    throw Error("unknown ISA '" + isa + "' (expected auto, avx512, avx2 or sse41)");
-}
-
-std::string last_classic_isa() {
-    const int level = g_last_isa.load();
-    return level < 0 ? "" : kIsaNames[level];
-}
-
-}  // namespace detail
 
 }  // namespace convpipe

@@ -12,6 +12,7 @@
 #include <mutex>
 #include <thread>
 
+#include "cpu_isa.h"
 #include "halide_buffers.h"
 #include "registry_table.h"
 
@@ -28,33 +29,7 @@ const char *device_name(Device d) {
 
 namespace {
 
-// --- x86 ISA dispatch ------------------------------------------------------
-// Levels: 0 = sse41, 1 = avx2 (+fma, f16c), 2 = avx512 (Skylake-server set).
-// Each x86 library holds one variant per level; every call runs the best one
-// that the CPU has and the limit allows.
-std::atomic<int> g_isa_limit{2};
-std::atomic<int> g_last_isa{-1};
 std::atomic<int> g_threads{0};
-const char *kIsaNames[] = {"sse41", "avx2", "avx512"};
-
-int isa_level(const std::string &isa) {
-    for (int i = 0; i < 3; i++)
-        if (isa == kIsaNames[i]) return i;
-    return -1;
-}
-
-int cpu_isa_level() {
-    static const int level = [] {
-        __builtin_cpu_init();
-        if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-            __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
-            __builtin_cpu_supports("avx512cd"))
-            return 2;
-        if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return 1;
-        return 0;
-    }();
-    return level;
-}
 
 // --- CUDA -------------------------------------------------------------------
 // Asks the driver directly (no toolkit needed), the way Halide's runtime will.
@@ -111,12 +86,9 @@ public:
 private:
     const detail::Variant *choose() const {
         if (device_ == Device::CUDA) return variants_.front();
-        int allowed = std::min(cpu_isa_level(), g_isa_limit.load());
+        int allowed = detail::choose_isa_level();
         for (const detail::Variant *v : variants_)
-            if (isa_level(v->isa) <= allowed) {
-                g_last_isa = isa_level(v->isa);
-                return v;
-            }
+            if (detail::isa_level(v->isa) <= allowed) return v;
         throw Error("pipeline '" + std::string(reg_->name) + "' has no x86 variant this CPU can run");
     }
 
@@ -130,7 +102,8 @@ std::vector<const detail::Variant *> find_variants(const detail::Registration *r
     for (int i = 0; i < reg->variant_count; i++)
         if (std::string(reg->variants[i].family) == family) found.push_back(&reg->variants[i]);
     // Best ISA first.
-    std::stable_sort(found.begin(), found.end(), [](auto *a, auto *b) { return isa_level(a->isa) > isa_level(b->isa); });
+    std::stable_sort(found.begin(), found.end(),
+                     [](auto *a, auto *b) { return detail::isa_level(a->isa) > detail::isa_level(b->isa); });
     return found;
 }
 
@@ -242,16 +215,5 @@ void set_num_threads(int threads) {
 }
 
 int num_threads_setting() { return g_threads.load(); }
-
-void set_cpu_isa_limit(const std::string &isa) {
-    int level = isa == "auto" ? 2 : isa_level(isa);
-    if (level < 0) throw Error("unknown ISA '" + isa + "' (expected auto, avx512, avx2 or sse41)");
-    g_isa_limit = level;
-}
-
-std::string last_cpu_isa() {
-    int level = g_last_isa.load();
-    return level < 0 ? "" : kIsaNames[level];
-}
 
 }  // namespace convpipe

@@ -53,16 +53,10 @@ void correlate2d_into(const Tensor &in1, const Tensor &in2, Tensor &out, Mode mo
                       Boundary boundary = Boundary::Fill, float fillvalue = 0.0f);
 
 // Which compiled variant the most recent call on this thread ran: "2x2",
-// "3x3", "separable" or "general". For tests and benchmarks.
+// "3x3", "separable" or "general". For tests and benchmarks. The x86
+// variant is chosen like a pipeline's: see set_cpu_isa_limit() and
+// last_cpu_isa() in convpipe/pipeline.h.
 const char *last_classic_variant();
 
-namespace detail {
-// The x86 instruction-set variants these functions may run: "auto" (the
-// best the CPU has), "avx512", "avx2" or "sse41"; asking for more than the
-// CPU has runs the best it has. convpipe::set_cpu_isa_limit() forwards here.
-void set_classic_isa_limit(const std::string &isa);
-// The variant the most recent call ran: "avx512", "avx2" or "sse41".
-std::string last_classic_isa();
-}  // namespace detail
 
 }  // namespace convpipe

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "convpipe/cpu.h"
 #include "convpipe/error.h"
 #include "convpipe/graph.h"
 #include "convpipe/tensor.h"
@@ -70,13 +71,3 @@ std::vector<LinkedPipeline> linked_pipelines();
 
 }  // namespace convpipe
 
-namespace convpipe {
-
-// Which instruction-set variant of x86 libraries may run: "auto" (the best
-// this CPU has), "avx512", "avx2" or "sse41". For testing and comparison;
-// asking for more than the CPU has still runs the best it has.
-void set_cpu_isa_limit(const std::string &isa);
-// The variant the most recent x86 call dispatched to ("avx512", "avx2", "sse41").
-std::string last_cpu_isa();
-
-}  // namespace convpipe
