@@ -3,7 +3,10 @@
 // CPU's measured FMA peak.
 //
 //   bench_layers [--threads 1|2|1,2] [--layers SUBSTRING[,SUBSTRING...]]
-//                [--seconds S] [--isa auto|avx512|avx2] [--json]
+//                [--seconds S] [--attempts N] [--isa auto|avx512|avx2] [--json]
+//
+// --seconds: measuring time per layer and thread count; --attempts: how often
+// a layer is measured again when the CPU was busy with other work around it.
 //
 // Both libraries get the same random input, kernel and bias, the same thread
 // count and NHWC f32 activations. oneDNN runs convolution_forward with bias and
@@ -45,11 +48,15 @@ namespace graph = convpipe::graph;
 // Relative error above which the two libraries are said to disagree: far
 // above float rounding of a few thousand-term dot products (~1e-6).
 constexpr double kMaxRelativeError = 1e-4;
+// A layer counts as measured on a quiet machine when FMA probes around it
+// reach this share of the peak.
+constexpr double kQuietFraction = 0.9;
 
 struct Options {
     std::vector<int> threads{1, 2};
     std::vector<std::string> layer_filters;
     double seconds = 2.0;
+    int attempts = 3;          // per layer, while the machine is busy
     std::string isa = "auto";
     bool json = false;
 };
@@ -66,7 +73,7 @@ std::vector<std::string> split(const std::string &text, char sep) {
 [[noreturn]] void usage_error(const std::string &message) {
     std::cerr << "bench_layers: " << message << "\n"
               << "usage: bench_layers [--threads 1|2|1,2] [--layers SUBSTRING[,...]] [--seconds S]\n"
-              << "                    [--isa auto|avx512|avx2] [--json]\n";
+              << "                    [--attempts N] [--isa auto|avx512|avx2] [--json]\n";
     std::exit(2);
 }
 
@@ -94,6 +101,11 @@ Options parse_options(int argc, char **argv) {
             char *end = nullptr;
             o.seconds = std::strtod(v.c_str(), &end);
             if (*end || !(o.seconds > 0) || o.seconds > 600) usage_error("--seconds: expected a time from 0 to 600");
+        } else if (arg == "--attempts") {
+            const std::string v = value();
+            char *end = nullptr;
+            o.attempts = int(std::strtol(v.c_str(), &end, 10));
+            if (*end || o.attempts < 1 || o.attempts > 100) usage_error("--attempts: expected 1 to 100");
         } else if (arg == "--isa") {
             o.isa = value();
             if (o.isa != "auto" && o.isa != "avx512" && o.isa != "avx2")
@@ -379,12 +391,15 @@ struct Result {
     double flops = 0, peak_gflops = 0;
     Timing timing;   // a = convpipe, b = oneDNN
     double error = 0;
+    double available_gflops = 0;   // the lower FMA probe around the kept attempt
+    int attempts = 1;
 
     double convpipe_gflops() const { return flops / timing.a_ms / 1e6; }
     double onednn_gflops() const { return flops / timing.b_ms / 1e6; }
     double ratio() const { return timing.b_ms / timing.a_ms; }   // convpipe speed / oneDNN speed
     double convpipe_peak() const { return convpipe_gflops() / peak_gflops; }
     double onednn_peak() const { return onednn_gflops() / peak_gflops; }
+    double available() const { return available_gflops / peak_gflops; }   // share of the CPU that was ours
 };
 
 struct Geomean {
@@ -427,7 +442,7 @@ void print_table(int threads, const bench::FmaPeak &peak, const std::vector<Resu
     std::cout << std::left << std::setw(27) << "layer" << std::setw(21) << "shape" << std::right << std::setw(11)
               << "convpipe ms" << std::setw(11) << "oneDNN ms" << std::setw(10) << "cp GF/s" << std::setw(10)
               << "dnnl GF/s" << std::setw(8) << "ratio" << std::setw(9) << "cp %pk" << std::setw(9) << "dnnl %pk"
-              << std::setw(10) << "rel err" << "  oneDNN impl\n";
+              << std::setw(10) << "rel err" << std::setw(6) << "free" << "  oneDNN impl\n";
     for (const Result &r : rs) {
         std::cout << std::left << std::setw(27) << r.layer << std::setw(21) << r.shape << std::right << std::setw(11)
                   << ms_cell(r.timing.a_ms) << std::setw(11) << ms_cell(r.timing.b_ms) << std::setw(10)
@@ -436,8 +451,9 @@ void print_table(int threads, const bench::FmaPeak &peak, const std::vector<Resu
                   << std::setw(8) << fixed(100 * r.onednn_peak(), 1) << "%";
         std::ostringstream err;
         err << std::scientific << std::setprecision(1) << r.error;
-        std::cout << std::setw(10) << err.str() << "  " << r.onednn_impl
-                  << (r.error > kMaxRelativeError ? "  MISMATCH" : "") << "\n";
+        std::cout << std::setw(10) << err.str() << std::setw(5) << fixed(100 * r.available(), 0) << "%  "
+                  << r.onednn_impl << (r.error > kMaxRelativeError ? "  MISMATCH" : "")
+                  << (r.available() < kQuietFraction ? "  BUSY" : "") << "\n";
     }
     const Geomean g = geomeans(rs);
     std::cout << std::left << std::setw(27 + 21 + 11 + 11 + 10 + 10) << "geometric mean" << std::right
@@ -470,6 +486,7 @@ void print_json(const Options &o, const std::string &load_at_start, const std::v
                       << ", \"onednn_gflops\": " << r.onednn_gflops() << ", \"ratio\": " << r.ratio()
                       << ", \"convpipe_peak_fraction\": " << r.convpipe_peak()
                       << ", \"onednn_peak_fraction\": " << r.onednn_peak() << ", \"max_rel_error\": " << r.error
+                      << ", \"cpu_free_fraction\": " << r.available() << ", \"attempts\": " << r.attempts
                       << ", \"samples\": " << r.timing.samples << ", \"runs_per_sample\": " << r.timing.runs_per_sample
                       << ", \"convpipe_isa\": " << json_string(r.convpipe_isa)
                       << ", \"onednn_impl\": " << json_string(r.onednn_impl) << "}";
@@ -507,7 +524,8 @@ int main(int argc, char **argv) {
                       << "; OMP_WAIT_POLICY=" << (std::getenv("OMP_WAIT_POLICY") ? std::getenv("OMP_WAIT_POLICY") : "")
                       << "; load average " << load_at_start << " at start\n"
                       << "ratio = convpipe speed / oneDNN speed (> 1: convpipe faster); %pk = share of the "
-                         "measured FMA peak at that thread count\n";
+                         "measured FMA peak at that thread count;\nfree = share of that peak that FMA probes just "
+                         "before and after the layer got (BUSY: other work held the CPU)\n";
         }
 
         dnnl::engine engine(dnnl::engine::kind::cpu, 0);
@@ -518,31 +536,46 @@ int main(int argc, char **argv) {
         for (int threads : o.threads) {
             convpipe::set_num_threads(threads);
             omp_set_num_threads(threads);
-            // The peak is measured before and after the layers and the better
-            // kept: a busy neighbour during one of them only lowers it.
-            peaks.push_back(bench::measure_fma_peak(threads, o.isa));
+            bench::FmaPeak peak = bench::measure_fma_peak(threads, o.isa);
             results.emplace_back();
             for (Suite &s : suite) {
                 OneDnnConv dnnl_conv(s, engine, stream);
+                // On a shared machine another tenant can hold a core for
+                // seconds. Short FMA probes just before and after a layer show
+                // how much of the CPU was ours; a layer whose probes fall below
+                // kQuietFraction of the peak is measured again, and the attempt
+                // with the best probes is kept.
                 Result r;
+                for (int attempt = 0; attempt < o.attempts; attempt++) {
+                    const double before = bench::measure_fma_peak(threads, o.isa, 1, 0.05).gflops;
+                    const Timing t = alternate([&] { s.pipeline.run_into(s.inputs, s.outputs); },
+                                               [&] { dnnl_conv.run(stream); }, o.seconds);
+                    const double after = bench::measure_fma_peak(threads, o.isa, 1, 0.05).gflops;
+                    peak.gflops = std::max({peak.gflops, before, after});
+                    const double available = std::min(before, after);
+                    if (attempt == 0 || available > r.available_gflops) {
+                        r.timing = t;
+                        r.available_gflops = available;
+                        r.attempts = attempt + 1;
+                    }
+                    if (r.available_gflops >= kQuietFraction * peak.gflops) break;
+                }
                 r.layer = s.name;
                 r.shape = describe(s);
                 r.threads = threads;
                 r.flops = s.flops;
-                r.peak_gflops = peaks.back().gflops;
                 r.onednn_impl = dnnl_conv.implementation();
-                r.timing = alternate([&] { s.pipeline.run_into(s.inputs, s.outputs); },
-                                     [&] { dnnl_conv.run(stream); }, o.seconds);
                 r.convpipe_isa = convpipe::last_cpu_isa();
                 r.error = relative_error(s.outputs.at(0).data(), dnnl_conv.output(), s.outputs.at(0).size());
                 all_agree = all_agree && r.error <= kMaxRelativeError;
                 results.back().push_back(r);
             }
-            const bench::FmaPeak after = bench::measure_fma_peak(threads, o.isa);
-            if (after.gflops > peaks.back().gflops) {
-                peaks.back() = after;
-                for (Result &r : results.back()) r.peak_gflops = after.gflops;
-            }
+            // Fractions of peak use the best peak seen at this thread count:
+            // noise only ever lowers a measurement.
+            peak = std::max(peak, bench::measure_fma_peak(threads, o.isa),
+                            [](const bench::FmaPeak &a, const bench::FmaPeak &b) { return a.gflops < b.gflops; });
+            for (Result &r : results.back()) r.peak_gflops = peak.gflops;
+            peaks.push_back(peak);
             if (!o.json) print_table(threads, peaks.back(), results.back());
         }
         if (o.json) print_json(o, load_at_start, o.threads, peaks, results);
