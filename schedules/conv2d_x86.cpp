@@ -13,6 +13,7 @@
 // so the inner loop reads without conditions. AVX2 has 16 vector registers:
 // block_c=2, block_x=5 holds 10 accumulators, 2 weight vectors and a
 // broadcast; AVX-512 has 32: block_c=4, block_x=6 holds 24 + 4 + 1.
+#include <algorithm>
 #include <cstdint>
 
 #include "convpipe/error.h"
@@ -81,6 +82,17 @@ int64_t divisor_at_most(int64_t n, int64_t limit) {
 
 }  // namespace
 
+// Estimated share of FMA peak of a register block of bc vectors x bx
+// columns: each reduction step issues bc*bx FMAs (two per cycle) and loads bc
+// weight vectors and bx broadcasts (two per cycle); columns computed past the
+// image width (the last block of a row is rounded up) are wasted.
+double block_efficiency(int bc, int bx, int64_t width) {
+    double fma_cycles = bc * bx / 2.0, load_cycles = (bc + bx) / 2.0;
+    double issue = fma_cycles / std::max(fma_cycles, load_cycles);
+    double used = width > 0 ? double(width) / double((width + bx - 1) / bx * bx) : 1.0;
+    return issue * used;
+}
+
 Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
     const int V = target.natural_vector_size<float>();
     const bool wide = target.has_feature(Target::AVX512);
@@ -88,29 +100,50 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
     const graph::Conv2D &c = layer.conv;
     const int64_t F = c.filters;
     const int64_t cin_group = layer.in_channels / c.groups;
+    const int64_t window = int64_t(c.kernel_h) * c.kernel_w;
+    const int64_t h = layer.output.shape[1], w = layer.output.shape[2];
     Conv2DParams p;
     if (F >= V) {
         p.vectorize = "c";
-        p.block_c = static_cast<int>(std::min<int64_t>(wide ? 4 : 2, F / V));
-        // Leave room for block_c weight vectors and a broadcast.
-        int accumulators = registers - p.block_c - (wide ? 4 : 2);
-        p.block_x = std::max(1, std::min(8, accumulators / p.block_c));
-        // A chunk's weights (block, window, chunk) should fit in half of L1.
-        int64_t window = int64_t(c.kernel_h) * c.kernel_w;
-        int64_t fit = std::max<int64_t>(1, 16 * 1024 / (4 * window * V * p.block_c));
-        p.chunk_c = static_cast<int>(divisor_at_most(cin_group, fit));
-        if (p.chunk_c == cin_group) p.chunk_c = 0;
-        // Rows per accumulator buffer: the whole image when it is small (more
-        // reuse of each weight chunk), else enough to keep the buffer ~32 KB.
-        int64_t h = layer.output.shape[1], w = layer.output.shape[2];
-        int64_t row_bytes = (w > 0 ? w : 64) * V * p.block_c * 4;
-        int64_t rows = std::max<int64_t>(1, 32 * 1024 / row_bytes);
-        p.rows = static_cast<int>(h > 0 && rows >= h ? 0 : std::min<int64_t>(rows, 8));
+        // The register block with the best estimated efficiency: accumulators
+        // plus bc weight vectors plus a broadcast must fit the registers.
+        double best = -1;
+        for (int bc = 1; bc <= std::min<int64_t>(wide ? 4 : 3, F / V); bc++)
+            for (int bx = 1; bc * bx + bc + 1 <= registers && bx <= 16; bx++) {
+                // Blocks that do not divide the channels recompute a little.
+                double e = block_efficiency(bc, bx, w) * (F % (V * bc) ? 0.95 : 1.0);
+                if (e > best + 1e-9) best = e, p.block_c = bc, p.block_x = bx;
+            }
+        // One block's weights for the whole reduction: small enough to stay
+        // near (L1/L2) while the block sweeps a row: accumulate per register
+        // tile. Otherwise keep row accumulators and chunk the reduction so a
+        // chunk's weights (half of L1) serve every block of those rows.
+        int64_t block_weights = cin_group * window * V * p.block_c * 4;
+        if (block_weights <= 48 * 1024) {
+            p.accumulate = "tile";
+        } else {
+            p.accumulate = "rows";
+            int64_t fit = std::max<int64_t>(1, 16 * 1024 / (4 * window * V * p.block_c));
+            p.chunk_c = static_cast<int>(divisor_at_most(cin_group, fit));
+            if (p.chunk_c == cin_group) p.chunk_c = 0;
+            // Rows per accumulator buffer: the whole image when it is small
+            // (more reuse of each chunk), else a buffer of ~32 KB.
+            int64_t row_bytes = (w > 0 ? w : 64) * V * p.block_c * 4;
+            int64_t rows = std::max<int64_t>(1, 32 * 1024 / row_bytes);
+            p.rows = static_cast<int>(h > 0 && rows >= h ? 0 : std::min<int64_t>(rows, 16));
+            // Weights streamed once per call through a dense copy per group
+            // pay off when they dwarf the image (deep layers, small maps).
+            p.pack_weights = h > 0 && w > 0 && cin_group * window * F > 4 * h * w * layer.in_channels;
+        }
     } else {
         p.vectorize = "x";
         p.block_c = 1;
         p.block_x = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(4, (registers - 4) / F)));
-        p.rows = 1;
+        // Row groups large enough that a task is worth its scheduling: about
+        // 64K outputs each, and at most one group per 2 threads' share.
+        int64_t row_outputs = (w > 0 ? w : 256) * F;
+        p.rows = static_cast<int>(std::clamp<int64_t>(65536 / row_outputs, 1, 64));
+        if (h > 0 && p.rows * 2 > h) p.rows = static_cast<int>(std::max<int64_t>(1, h / 2));
     }
     return p;
 }
@@ -178,6 +211,7 @@ void schedule_channels(lower::LayerStage &s, Func store, bool is_output, const C
         .vectorize(d.c, V)
         .unroll(d.c)
         .unroll(d.x);
+    if (chunk <= 4) block.update().unroll(rci);   // short loops cost more than their body
 
     if (graph::needs_zero_padding(cp)) {
         // Zeros and clamped reads, computed per row group: the inner loop
@@ -220,6 +254,7 @@ void schedule_channels_tile(lower::LayerStage &s, Func store, bool is_output, co
     }
     s.conv.compute_at(store, xo).vectorize(d.c, V).unroll(d.c).unroll(d.x);
     s.conv.update().reorder(d.c, d.x, rc, rkx, rky, d.y, d.n).vectorize(d.c, V).unroll(d.c).unroll(d.x);
+    if (s.layer->in_channels / s.layer->conv.groups <= 4) s.conv.update().unroll(rc);
     if (graph::needs_zero_padding(s.layer->conv)) {
         Var yn("yn");
         s.padded.compute_root().fuse(d.y, d.n, yn);

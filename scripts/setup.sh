@@ -68,8 +68,9 @@ if ! have halide "$HALIDE_VERSION"; then
   fi
 fi
 
+# Relative links, so that the tree can be moved or copied.
 site=$("$venv/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
-ln -sfn "$site/halide" "$deps/halide"
-ln -sfn "$venv/bin" "$deps/bin"
+ln -sfn "venv/${site#"$venv/"}/halide" "$deps/halide"
+ln -sfn venv/bin "$deps/bin"
 [ -f "$deps/halide/lib64/cmake/Halide/HalideConfig.cmake" ] || { echo "setup: Halide's CMake package is missing under $deps/halide" >&2; exit 1; }
 say "ready: Halide $HALIDE_VERSION, $("$deps/bin/cmake" --version | head -1)"

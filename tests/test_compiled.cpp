@@ -64,13 +64,6 @@ void expect_matches_reference(Pipeline &p, const graph::Graph &g, uint32_t seed,
     }
 }
 
-bool cpu_has(const std::string &isa) {
-    if (isa == "avx512") return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-                                __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq");
-    if (isa == "avx2") return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-    return __builtin_cpu_supports("sse4.1");
-}
-
 }  // namespace
 
 class GoldenCompiled : public ::testing::TestWithParam<std::string> {};
@@ -96,22 +89,6 @@ protected:
 TEST_P(SpecCompiled, AotMatchesReference) {
     Pipeline p = Pipeline::open(GetParam(), Device::CPU);
     expect_matches_reference(p, spec(), 7, "AOT");
-}
-
-TEST_P(SpecCompiled, EveryIsaVariantMatchesReference) {
-    Pipeline p = Pipeline::open(GetParam(), Device::CPU);
-    graph::Graph g = spec();
-    int ran = 0;
-    for (std::string isa : {"sse41", "avx2", "avx512"}) {
-        if (!cpu_has(isa)) continue;
-        set_cpu_isa_limit(isa);
-        expect_matches_reference(p, g, 11, "AOT " + isa);
-        EXPECT_EQ(last_cpu_isa(), isa) << "the " << isa << " variant did not run";
-        ran++;
-    }
-    set_cpu_isa_limit("auto");
-    EXPECT_GE(ran, 2) << "this CPU should run at least the SSE4.1 and AVX2 variants";
-    if (!cpu_has("avx512")) std::cout << "[ note ] this CPU has no AVX-512; that variant was not run\n";
 }
 
 TEST_P(SpecCompiled, JitMatchesReference) {
