@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "convpipe/classic.h"
+#include "test_support.h"
 #include "convpipe/error.h"
 #include "convpipe/io.h"
 #include "convpipe/pipeline.h"
@@ -407,23 +408,8 @@ TEST(ClassicErrors, UnknownNames) {
 }
 
 // --- the command line ---------------------------------------------------------------
-struct CliResult {
-    int status = -1;
-    std::string output;
-};
-
-CliResult cli(const std::string &args) {
-    std::string cmd = std::string(CONVPIPE_CLI) + " " + args + " 2>&1";
-    CliResult r;
-    FILE *pipe = popen(cmd.c_str(), "r");
-    if (!pipe) return r;
-    std::array<char, 4096> buf;
-    size_t n;
-    while ((n = fread(buf.data(), 1, buf.size(), pipe)) > 0) r.output.append(buf.data(), n);
-    int status = pclose(pipe);
-    r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    return r;
-}
+using CliResult = tests::CommandResult;
+CliResult cli(const std::string &args) { return tests::run_command(CONVPIPE_CLI, args); }
 
 fs::path scratch(const std::string &name) {
     fs::path dir = fs::path(::testing::TempDir()) / ("convpipe_classic_cli_" + std::to_string(::getpid()));

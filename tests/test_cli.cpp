@@ -16,23 +16,8 @@ using ::testing::HasSubstr;
 
 namespace {
 
-struct Result {
-    int status;
-    std::string output;   // stdout and stderr together
-};
-
-Result cli(const std::string &args) {
-    std::string cmd = std::string(CONVPIPE_CLI) + " " + args + " 2>&1";
-    Result r{-1, ""};
-    FILE *pipe = popen(cmd.c_str(), "r");
-    if (!pipe) return r;
-    std::array<char, 4096> buf;
-    size_t n;
-    while ((n = fread(buf.data(), 1, buf.size(), pipe)) > 0) r.output.append(buf.data(), n);
-    int status = pclose(pipe);
-    r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    return r;
-}
+using Result = tests::CommandResult;
+Result cli(const std::string &args) { return tests::run_command(CONVPIPE_CLI, args); }
 
 fs::path temp(const std::string &name) {
     fs::path dir = fs::path(::testing::TempDir()) / "convpipe_cli";

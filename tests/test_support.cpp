@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
+#include <cstdio>
+#include <sys/wait.h>
 #include <cmath>
 
 #include "convpipe/error.h"
@@ -75,6 +78,19 @@ int64_t smallest_valid_size(const graph::Graph &g) {
         }
     }
     return 64;
+}
+
+CommandResult run_command(const std::string &program, const std::string &args) {
+    std::string cmd = program + " " + args + " 2>&1";
+    CommandResult r;
+    FILE *pipe = popen(cmd.c_str(), "r");
+    if (!pipe) return r;
+    std::array<char, 4096> buf;
+    size_t n;
+    while ((n = fread(buf.data(), 1, buf.size(), pipe)) > 0) r.output.append(buf.data(), n);
+    int status = pclose(pipe);
+    r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return r;
 }
 
 }  // namespace convpipe::tests

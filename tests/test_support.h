@@ -28,4 +28,11 @@ std::vector<Tensor> random_call_inputs(const graph::Graph &g, const Shape &data_
 // The smallest H (and W) for which every layer of g has at least one output.
 int64_t smallest_valid_size(const graph::Graph &g);
 
+// Runs `program args` through the shell, stdout and stderr together.
+struct CommandResult {
+    int status = -1;      // exit status, -1 when it did not exit normally
+    std::string output;
+};
+CommandResult run_command(const std::string &program, const std::string &args);
+
 }  // namespace convpipe::tests
