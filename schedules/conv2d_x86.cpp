@@ -71,11 +71,6 @@ void Conv2DParams::update_from(const nlohmann::json &j, const std::string &where
     }
 }
 
-namespace {
-
-
-}  // namespace
-
 // Estimated share of FMA peak of a register block of bc vectors x bx
 // columns. Each reduction step issues bc*bx FMAs (two per cycle) and loads bc
 // weight vectors and bx broadcasts (two per cycle); FMA latency (4-5 cycles,
