@@ -24,6 +24,10 @@ namespace convpipe::schedule {
 //                  over chunks of chunk_c input channels (0: all) outermost,
 //                  so one chunk's weights stay in L1 while every register
 //                  block of those rows uses them.
+//                  With "accumulate": "tile" each register block runs its
+//                  whole reduction at once and stores from registers; `rows`
+//                  then sets the rows per parallel task (each task pads only
+//                  the input rows it reads).
 //   vectorize "x": for layers with fewer filters than a vector holds: block_x
 //                  vectors of output columns x every output channel.
 // Accumulators live in registers: "c" needs block_c*block_x of them plus
