@@ -86,6 +86,16 @@ double block_efficiency(int bc, int bx, int V, int64_t filters, int64_t width) {
     return issue * cols * chans;
 }
 
+// Rows per group: at most `limit`, and dividing the height when it is known,
+// since a last, shifted group recomputes rows (9-row groups on 56 rows cost
+// 12% more than 8-row ones).
+int64_t rows_dividing(int64_t height, int64_t limit) {
+    if (height <= 0) return limit;
+    for (int64_t r = std::min(height, limit); r > 1; r--)
+        if (height % r == 0 && r * 2 >= limit) return r;
+    return limit;
+}
+
 Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
     const int V = target.natural_vector_size<float>();
     const bool wide = target.has_feature(Target::AVX512);
@@ -120,7 +130,7 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
             // their scheduling, and each pads only the input rows it reads.
             // (Depthwise 112x112x32 at 2 threads: 0.10 ms in row groups of
             // 14-56, 0.17 ms padding the whole image first.)
-            p.rows = static_cast<int>(h > 0 ? std::clamp<int64_t>(h / 8, 1, 32) : 8);
+            p.rows = static_cast<int>(h > 0 ? rows_dividing(h, std::clamp<int64_t>(h / 8, 1, 32)) : 8);
         } else {
             p.accumulate = "rows";
             p.pack_weights = true;
@@ -132,7 +142,7 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
             // (more reuse of each chunk), else a buffer of ~32 KB.
             int64_t row_bytes = (w > 0 ? w : 64) * V * p.block_c * 4;
             int64_t rows = std::max<int64_t>(1, 32 * 1024 / row_bytes);
-            p.rows = static_cast<int>(h > 0 && rows >= h ? 0 : std::min<int64_t>(rows, 16));
+            p.rows = static_cast<int>(h > 0 && rows >= h ? 0 : rows_dividing(h, std::min<int64_t>(rows, 16)));
         }
     } else {
         p.vectorize = "x";
