@@ -12,6 +12,7 @@
 #include <Halide.h>
 
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 

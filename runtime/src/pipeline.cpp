@@ -1,7 +1,7 @@
 // Pipeline: checks and sizes every call from the graph, then hands NHWC
 // buffers to a backend. The AOT backend calls a generated library through
-// the registry; Halide's runtime hooks (errors, threads, ISA dispatch) are
-// set here so that nothing a pipeline does can abort the process.
+// the registry, choosing its x86 variant (cpu_isa.h) or its CUDA build;
+// Halide's errors come back through the hooks in halide_hooks.cpp.
 #include "convpipe/pipeline.h"
 
 #include <HalideRuntime.h>
