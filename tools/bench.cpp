@@ -6,27 +6,12 @@
 #include <iomanip>
 #include <iostream>
 #include <random>
-#include <sstream>
 
 #include "commands.h"
 
 namespace convpipe::cli {
 
 namespace {
-
-Shape parse_nhwc(const std::string &text) {
-    Shape s;
-    std::stringstream ss(text);
-    std::string part;
-    while (std::getline(ss, part, ',')) {
-        char *end = nullptr;
-        long long v = std::strtoll(part.c_str(), &end, 10);
-        if (part.empty() || *end || v <= 0) throw SpecError("--shape: expected N,H,W,C positive integers, got '" + text + "'");
-        s.push_back(v);
-    }
-    if (s.size() != 4) throw SpecError("--shape: expected N,H,W,C (4 sizes), got '" + text + "'");
-    return s;
-}
 
 Tensor random_tensor(const Shape &shape, uint32_t seed) {
     std::mt19937 rng(seed);
@@ -50,7 +35,7 @@ int run_bench(const BenchArgs &a) {
     set_cpu_isa_limit(a.isa);
     Pipeline p = open_pipeline(a.target, parse_device(a.device), a.schedule);
     const graph::Graph &g = p.graph();
-    Shape data = parse_nhwc(a.shape);
+    Shape data = parse_shape(a.shape);
     std::vector<graph::Value> call = g.call_inputs();
     std::vector<Tensor> inputs;
     std::vector<Shape> shapes;

@@ -40,6 +40,24 @@ Pipeline open_pipeline(const std::string &name_or_spec, Device device, const std
     return Pipeline::open(name_or_spec, device);
 }
 
+Shape parse_shape(const std::string &text) {
+    Shape s;
+    std::stringstream ss(text);
+    std::string part;
+    while (std::getline(ss, part, ',')) {
+        try {
+            size_t used = 0;
+            long long v = std::stoll(part, &used);
+            if (used != part.size() || v <= 0) throw std::invalid_argument("");
+            s.push_back(v);
+        } catch (const std::exception &) {
+            throw SpecError("--shape: expected N,H,W,C positive integers, got '" + text + "'");
+        }
+    }
+    if (s.size() != 4) throw SpecError("--shape: expected N,H,W,C (4 sizes), got '" + text + "'");
+    return s;
+}
+
 std::string images_dir() {
     std::vector<fs::path> candidates;
     std::error_code ec;
@@ -80,23 +98,6 @@ std::string describe_layer(const graph::Layer &l) {
     return o.str();
 }
 
-Shape parse_shape(const std::string &text) {
-    Shape s;
-    std::stringstream ss(text);
-    std::string part;
-    while (std::getline(ss, part, ',')) {
-        try {
-            size_t used = 0;
-            long long v = std::stoll(part, &used);
-            if (used != part.size() || v <= 0) throw std::invalid_argument("");
-            s.push_back(v);
-        } catch (const std::exception &) {
-            throw SpecError("--shape: expected N,H,W,C positive integers, got '" + text + "'");
-        }
-    }
-    if (s.size() != 4) throw SpecError("--shape: expected N,H,W,C (4 sizes), got '" + text + "'");
-    return s;
-}
 
 void print_info(const Pipeline &p, const std::string &shape_text_arg) {
     const graph::Graph &g = p.graph();

@@ -21,6 +21,8 @@ void add_commands(CLI::App &app, Commands &commands);
 // NAME of a linked pipeline, or a path to a spec (compiled in-process).
 Pipeline open_pipeline(const std::string &name_or_spec, Device device, const std::string &schedule_file);
 Device parse_device(const std::string &text);
+// "N,H,W,C" -> a shape; SpecError (exit 2) when it is not four positive sizes.
+Shape parse_shape(const std::string &text);
 // A folder with the bundled photos (pipelines/images), found next to the
 // installed binary or in the source tree it was built from.
 std::string images_dir();

@@ -15,7 +15,6 @@
 #include <atomic>
 #include <cmath>
 #include <cstdint>
-#include <mutex>
 #include <vector>
 
 #include "convpipe_classic_conv2d_2x2_edges_avx2.h"
@@ -64,20 +63,6 @@ thread_local const char *t_last_variant = "";
 // --- x86 ISA dispatch: one variant per level of runtime/src/cpu_isa.h ------
 // The three variants of one function, indexed by ISA level.
 #define CONVPIPE_CLASSIC_VARIANTS(fn) {{fn##_sse41, fn##_avx2, fn##_avx512}}
-
-// Halide's runtime reports errors through halide_error. convpipe_runtime
-// overrides that symbol to write into the ErrorSink passed as user_context;
-// when a program links only these functions, the runtime's default
-// halide_error calls the handler set here instead, to the same effect.
-void forward_to_sink(void *user_context, const char *msg) {
-    if (user_context) static_cast<detail::ErrorSink *>(user_context)->append(msg);
-}
-
-void install_error_handler() {
-    static std::once_flag once;
-    std::call_once(once, [] { halide_set_error_handler(forward_to_sink); });
-    detail::link_halide_hooks();
-}
 
 std::string shape_text(const Tensor &t) { return shape_to_string(t.shape()); }
 
@@ -196,7 +181,9 @@ void run(const char *what, const ConvCall &c, float *out) {
     check_fits_halide(what, "the first input", c.height * c.width);
     check_fits_halide(what, "the kernel", c.kernel_h * c.kernel_w);
     check_fits_halide(what, "the output", c.out_h * c.out_w);
-    install_error_handler();
+    // Halide's errors reach the ErrorSink passed as user_context through the
+    // halide_error override in halide_hooks.cpp; this keeps it linked in.
+    detail::link_halide_hooks();
 
     HostBuffer image(c.image, {c.height, c.width});
     HostBuffer kernel(c.kernel.data(), {c.kernel_h, c.kernel_w});
