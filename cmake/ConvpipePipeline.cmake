@@ -94,6 +94,11 @@ function(convpipe_add_pipeline NAME)
   endforeach()
 
   list(JOIN variants "," variants_arg)
+  set(variant_targets)
+  foreach(variant IN LISTS variants)
+    list(APPEND variant_targets ${CONVPIPE_TARGET_${variant}})
+  endforeach()
+  list(JOIN variant_targets "," targets_arg)
   list(REMOVE_DUPLICATES glue_schedules)
   set(glue_schedule)
   if(glue_schedules)
@@ -103,7 +108,7 @@ function(convpipe_add_pipeline NAME)
   add_custom_command(
     OUTPUT ${out}/${NAME}_registration.cpp
     COMMAND ${CMAKE_COMMAND} -E make_directory ${out}
-    COMMAND ${gen} glue --spec ${spec} --name ${NAME} --variants ${variants_arg}
+    COMMAND ${gen} glue --spec ${spec} --name ${NAME} --variants ${variants_arg} --targets ${targets_arg}
             --output ${out}/${NAME}_registration.cpp ${glue_schedule}
     DEPENDS ${gen} ${spec} ${weight_files} ${glue_schedules}
     COMMENT "convpipe: registration for ${NAME}"

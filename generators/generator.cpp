@@ -5,7 +5,7 @@
 //   convpipe_generator -g convpipe -f NAME_avx2 -o DIR -e static_library,c_header \
 //       target=x86-64-linux-avx2-fma-f16c-no_runtime-user_context spec=S.json [schedule=F.json]
 //   convpipe_generator glue --spec S.json --name NAME --variants avx512,avx2,sse41[,cuda] \
-//       [--schedule F.json] --output NAME_registration.cpp
+//       --targets T1,T2,T3[,T4] [--schedule F.json] --output NAME_registration.cpp
 //
 // The second form writes the C++ source that registers the library with the
 // runtime (see runtime/include/convpipe/registry.h).
@@ -34,9 +34,16 @@ public:
     void configure() {
         if (spec.value().empty()) throw convpipe::SpecError("convpipe generator: the spec=FILE parameter is required");
         graph_ = convpipe::graph::load_spec(spec);
+        // Parameters first: they decide the layout run-time kernels arrive in.
+        std::unique_ptr<convpipe::schedule::ScheduleFile> file;
+        if (!schedule_file.value().empty())
+            file = std::make_unique<convpipe::schedule::ScheduleFile>(
+                convpipe::schedule::load_schedule_file(schedule_file, graph_));
+        params_ = convpipe::schedule::choose_params(graph_, file.get(), get_target());
+        blocks_ = convpipe::schedule::kernel_blocks(graph_, params_, get_target());
         for (const auto &v : graph_.call_inputs())
             inputs_.push_back(add_input<Buffer<>>(convpipe::graph::argument_identifier(v.name), Float(32),
-                                                  static_cast<int>(v.shape.size())));
+                                                  static_cast<int>(convpipe::lower::storage_shape(v, blocks_).size())));
         for (const auto &v : graph_.output_values())
             outputs_.push_back(add_output<Buffer<>>(v.name, Float(32), 4));
     }
@@ -46,8 +53,9 @@ public:
         const lower::Dims &d = lower::dims();
         std::vector<convpipe::graph::Value> call = graph_.call_inputs();
         std::vector<lower::InputBinding> bindings;
-        for (size_t i = 0; i < call.size(); i++) bindings.push_back(lower::bind_input(*inputs_[i], call[i].shape));
-        lowered_ = lower::lower_graph(graph_, bindings);
+        for (size_t i = 0; i < call.size(); i++)
+            bindings.push_back(lower::bind_input(*inputs_[i], lower::storage_shape(call[i], blocks_)));
+        lowered_ = lower::lower_graph(graph_, bindings, blocks_);
         std::vector<convpipe::graph::Value> outs = graph_.output_values();
         for (size_t i = 0; i < outs.size(); i++) {
             auto *out = outputs_[i];
@@ -57,18 +65,14 @@ public:
         }
     }
 
-    void schedule() {
-        std::unique_ptr<convpipe::schedule::ScheduleFile> file;
-        if (!schedule_file.value().empty())
-            file = std::make_unique<convpipe::schedule::ScheduleFile>(
-                convpipe::schedule::load_schedule_file(schedule_file, graph_));
-        convpipe::schedule::schedule_graph(lowered_, graph_, output_funcs_, file.get(), get_target());
-    }
+    void schedule() { convpipe::schedule::schedule_graph(lowered_, graph_, output_funcs_, params_, get_target()); }
 
 private:
     Graph graph_;
     std::vector<GeneratorInput<Buffer<>> *> inputs_;
     std::vector<GeneratorOutput<Buffer<>> *> outputs_;
+    convpipe::schedule::GraphParams params_;
+    convpipe::lower::KernelBlocks blocks_;
     convpipe::lower::LoweredGraph lowered_;
     std::map<std::string, Func> output_funcs_;
 };
@@ -76,12 +80,13 @@ private:
 // --- glue --------------------------------------------------------------------
 
 int write_glue(int argc, char **argv) {
-    std::string spec, name, variant_list = "avx512,avx2,sse41", schedule, output;
+    std::string spec, name, variant_list = "avx512,avx2,sse41", target_list, schedule, output;
     for (int i = 2; i + 1 < argc; i += 2) {
         std::string k = argv[i], v = argv[i + 1];
         if (k == "--spec") spec = v;
         else if (k == "--name") name = v;
         else if (k == "--variants") variant_list = v;
+        else if (k == "--targets") target_list = v;
         else if (k == "--schedule") schedule = v;
         else if (k == "--output") output = v;
         else {
@@ -98,15 +103,27 @@ int write_glue(int argc, char **argv) {
         throw convpipe::SpecError(spec + ": name: the spec is named '" + g.name + "' but the library is '" + name +
                                   "' (they must agree)");
     std::string json = convpipe::graph::to_json(g, false);
-    // Variants: the x86 ISA levels, best first, and "cuda".
-    std::vector<std::string> variants;
-    for (size_t s = 0; s <= variant_list.size();) {
-        size_t e = variant_list.find(',', s);
-        if (e == std::string::npos) e = variant_list.size();
-        if (e > s) variants.push_back(variant_list.substr(s, e - s));
-        s = e + 1;
+    // Variants: the x86 ISA levels, best first, and "cuda"; one target each.
+    auto split = [](const std::string &list) {
+        std::vector<std::string> parts;
+        for (size_t s = 0; s <= list.size();) {
+            size_t e = list.find(',', s);
+            if (e == std::string::npos) e = list.size();
+            if (e > s) parts.push_back(list.substr(s, e - s));
+            s = e + 1;
+        }
+        return parts;
+    };
+    std::vector<std::string> variants = split(variant_list), targets = split(target_list);
+    if (targets.size() != variants.size()) {
+        std::cerr << "convpipe_generator glue: --targets needs one Halide target per variant\n";
+        return 2;
     }
-    size_t n_in = g.call_inputs().size(), n_out = g.outputs.size();
+    std::unique_ptr<convpipe::schedule::ScheduleFile> file;
+    if (!schedule.empty())
+        file = std::make_unique<convpipe::schedule::ScheduleFile>(convpipe::schedule::load_schedule_file(schedule, g));
+    std::vector<convpipe::graph::Value> call = g.call_inputs();
+    size_t n_in = call.size(), n_out = g.outputs.size();
     std::string origin = schedule.empty() ? "heuristic" : std::filesystem::path(schedule).filename().string();
 
     std::ofstream f(output);
@@ -124,10 +141,23 @@ int write_glue(int argc, char **argv) {
         f << ");\n}\n\n";
     }
     f << "const char kGraph[] = R\"convpipe_graph(" << json << ")convpipe_graph\";\n\n";
+    // Per variant and call input: the filter block its kernel is packed in
+    // (0: Keras's layout), as the generator chose it for that target.
+    for (size_t v = 0; v < variants.size(); v++) {
+        Target t(targets[v]);
+        auto blocks = convpipe::schedule::kernel_blocks(g, convpipe::schedule::choose_params(g, file.get(), t), t);
+        f << "const int kBlocks_" << variants[v] << "[] = {";
+        for (size_t i = 0; i < n_in; i++) {
+            convpipe::Shape stored = convpipe::lower::storage_shape(call[i], blocks);
+            f << (i ? ", " : "") << (stored == call[i].shape ? 0 : stored.back());
+        }
+        f << (n_in ? "" : "0") << "};\n";
+    }
+    f << "\n";
     f << "const convpipe::detail::Variant kVariants[] = {\n";
     for (const std::string &v : variants)
         f << "    {\"" << (v == "cuda" ? "cuda" : "x86") << "\", \"" << (v == "cuda" ? "" : v) << "\", &call_" << v
-          << ", CONVPIPE_TARGET_" << v << "},\n";
+          << ", CONVPIPE_TARGET_" << v << ", kBlocks_" << v << "},\n";
     f << "};\n\n";
     f << "const convpipe::detail::Registration kRegistration{\"" << name << "\", kGraph, kVariants, "
       << variants.size() << ", \"" << origin << "\"};\n";

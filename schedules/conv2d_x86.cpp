@@ -157,6 +157,12 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
     return p;
 }
 
+int kernel_block(const graph::Layer &layer, const Conv2DParams &p, const Target &target) {
+    const int V = target.natural_vector_size<float>();
+    const int64_t F = layer.conv.filters;
+    return p.pack_weights && p.vectorize == "c" && F >= V && F % V == 0 ? V : 0;
+}
+
 namespace {
 
 void schedule_channels(lower::LayerStage &s, Func store, bool is_output, const Conv2DParams &p, const Target &target) {
@@ -208,10 +214,11 @@ void schedule_channels(lower::LayerStage &s, Func store, bool is_output, const C
         .unroll(d.c)
         .unroll(xi);
     block.compute_at(s.conv, xo).vectorize(d.c, V).unroll(d.c).unroll(d.x);
-    // Weights of this channel block, packed densely (block lanes innermost,
-    // then input channel, kx, ky) once per row group: the inner loop then
-    // walks contiguous memory instead of striding by the filter count.
-    if (p.pack_weights) {
+    // Weights packed in filter blocks (block lanes innermost, then input
+    // channel, kx, ky) let the inner loop walk contiguous memory instead of
+    // striding by the filter count. Stored packed when the filter count
+    // allows (kernel_block); else copied so once per row group, here.
+    if (p.pack_weights && s.kernel_block == 0) {
         Func packed = s.kernel.in(block);
         packed.compute_at(store, t).vectorize(packed.args()[0], V);
     }

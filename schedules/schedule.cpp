@@ -64,20 +64,36 @@ void schedule_simple(lower::LayerStage &s, Halide::Func output, const Halide::Ta
 
 }  // namespace
 
-std::map<std::string, Conv2DParams> schedule_graph(lower::LoweredGraph &lowered, const graph::Graph &graph,
-                                                   const std::map<std::string, Halide::Func> &outputs,
-                                                   const ScheduleFile *file, const Halide::Target &target) {
-    std::map<std::string, Conv2DParams> chosen;
+GraphParams choose_params(const graph::Graph &graph, const ScheduleFile *file, const Halide::Target &target) {
+    GraphParams chosen;
+    for (const graph::Layer &l : graph.layers) {
+        if (l.kind != graph::OpKind::Conv2D) continue;
+        Conv2DParams p = conv2d_heuristic(l, target);
+        if (file && file->layers.contains(l.name)) p.update_from(file->layers[l.name], file->path + ": layers." + l.name);
+        chosen[l.name] = p;
+    }
+    return chosen;
+}
+
+lower::KernelBlocks kernel_blocks(const graph::Graph &graph, const GraphParams &params, const Halide::Target &target) {
+    lower::KernelBlocks blocks;
+    for (const graph::Layer &l : graph.layers)
+        if (l.kind == graph::OpKind::Conv2D)
+            if (int b = kernel_block(l, params.at(l.name), target)) blocks[l.name] = b;
+    return blocks;
+}
+
+void schedule_graph(lower::LoweredGraph &lowered, const graph::Graph &graph,
+                    const std::map<std::string, Halide::Func> &outputs, const GraphParams &params,
+                    const Halide::Target &target) {
     for (lower::LayerStage &stage : lowered.stages) {
         const std::string &name = stage.layer->name;
+        auto out = outputs.find(name);
         if (stage.layer->kind != graph::OpKind::Conv2D) {
-            auto out = outputs.find(name);
             schedule_simple(stage, out == outputs.end() ? Halide::Func() : out->second, target);
             continue;
         }
-        Conv2DParams p = conv2d_heuristic(*stage.layer, target);
-        if (file && file->layers.contains(name)) p.update_from(file->layers[name], file->path + ": layers." + name);
-        auto out = outputs.find(name);
+        const Conv2DParams &p = params.at(name);
         bool is_output = out != outputs.end();
         bool has_consumers = false;
         for (const graph::Layer &l : graph.layers)
@@ -89,9 +105,7 @@ std::map<std::string, Conv2DParams> schedule_graph(lower::LoweredGraph &lowered,
         } else {
             apply_conv2d(stage, is_output ? out->second : stage.out, is_output, p, target);
         }
-        chosen[name] = p;
     }
-    return chosen;
 }
 
 }  // namespace convpipe::schedule

@@ -61,3 +61,22 @@ TEST_P(IsaVariants, EveryVariantMatchesReference) {
 
 INSTANTIATE_TEST_SUITE_P(Specs, IsaVariants, ::testing::ValuesIn(test_pipelines()),
                          [](const auto &info) { return info.param; });
+
+// Bound weights are packed for the block of the variant that runs: switching
+// variants between calls (AVX2 blocks of 8 filters, SSE4.1 of 4, AVX-512 of
+// 16) repacks them rather than feeding one variant another's layout.
+TEST(IsaVariantsBound, SwitchingVariantsRepacksBoundWeights) {
+    Pipeline p = Pipeline::open("aot_packed", Device::CPU);
+    const graph::Graph &g = p.graph();
+    std::vector<graph::Value> call = g.call_inputs();
+    std::vector<Tensor> inputs = tests::random_call_inputs(g, Shape{1, 9, 8, g.inputs[0].shape[3]}, 21);
+    for (size_t i = 1; i < call.size(); i++) p.bind(call[i].name, inputs[i]);
+    std::vector<Tensor> expected = reference::run(g, inputs);
+    for (std::string isa : {"sse41", "avx2", "avx512", "sse41", "auto"}) {
+        if (isa != "auto" && !cpu_has(isa)) continue;
+        set_cpu_isa_limit(isa);
+        std::vector<Tensor> actual = p.run({inputs[0]});
+        for (size_t i = 0; i < actual.size(); i++) tests::expect_close(actual[i], expected[i], "bound, " + isa);
+    }
+    set_cpu_isa_limit("auto");
+}

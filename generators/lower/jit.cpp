@@ -28,13 +28,22 @@ class JitBackend : public Backend {
 public:
     JitBackend(const graph::Graph &g, const CompileOptions &options) : name_(g.name) {
         target_ = get_jit_target_from_environment();
+        std::unique_ptr<schedule::ScheduleFile> file;
+        if (!options.schedule_file.empty())
+            file = std::make_unique<schedule::ScheduleFile>(schedule::load_schedule_file(options.schedule_file, g));
+        origin_ = file ? file->path : "heuristic";
+        // Parameters first: they decide the layout run-time kernels arrive in.
+        schedule::GraphParams params = schedule::choose_params(g, file.get(), target_);
+        lower::KernelBlocks blocks = schedule::kernel_blocks(g, params, target_);
         std::vector<graph::Value> call = g.call_inputs();
         std::vector<lower::InputBinding> bindings;
         for (const graph::Value &v : call) {
-            params_.emplace_back(Float(32), static_cast<int>(v.shape.size()), graph::argument_identifier(v.name));
-            bindings.push_back(lower::bind_input(params_.back(), v.shape));
+            Shape stored = lower::storage_shape(v, blocks);
+            params_.emplace_back(Float(32), static_cast<int>(stored.size()), graph::argument_identifier(v.name));
+            bindings.push_back(lower::bind_input(params_.back(), stored));
+            input_blocks_.push_back(stored == v.shape ? 0 : static_cast<int>(stored.back()));
         }
-        lower::LoweredGraph lowered = lower::lower_graph(g, bindings);
+        lower::LoweredGraph lowered = lower::lower_graph(g, bindings, blocks);
         const lower::Dims &d = lower::dims();
         std::map<std::string, Func> outputs;
         std::vector<Func> funcs;
@@ -45,11 +54,7 @@ public:
             outputs[v.name] = f;
             funcs.push_back(f);
         }
-        std::unique_ptr<schedule::ScheduleFile> file;
-        if (!options.schedule_file.empty())
-            file = std::make_unique<schedule::ScheduleFile>(schedule::load_schedule_file(options.schedule_file, g));
-        schedule::schedule_graph(lowered, g, outputs, file.get(), target_);
-        origin_ = file ? file->path : "heuristic";
+        schedule::schedule_graph(lowered, g, outputs, params, target_);
         pipeline_ = Halide::Pipeline(funcs);
         try {
             pipeline_.compile_jit(target_);
@@ -63,7 +68,9 @@ public:
         return "JIT [" + target_.to_string() + "], schedule: " + origin_;
     }
 
-    void run(const std::vector<const Tensor *> &inputs, const std::vector<Shape> &shapes,
+    const std::vector<int> &input_blocks(int) const override { return input_blocks_; }
+
+    void run(int, const std::vector<const Tensor *> &inputs, const std::vector<Shape> &shapes,
              std::vector<Tensor> &outputs) override {
         for (size_t i = 0; i < inputs.size(); i++)
             params_[i].set(wrap(const_cast<float *>(inputs[i]->data()), shapes[i]));
@@ -89,6 +96,7 @@ private:
     std::string name_, origin_;
     Target target_;
     std::vector<ImageParam> params_;
+    std::vector<int> input_blocks_;   // per call input (convpipe/layout.h)
     Halide::Pipeline pipeline_;
 };
 
@@ -109,12 +117,14 @@ std::string describe_schedule(const graph::Graph &g, const std::string &schedule
     if (!schedule_file.empty())
         file = std::make_unique<schedule::ScheduleFile>(schedule::load_schedule_file(schedule_file, g));
     std::string out;
+    schedule::GraphParams params = schedule::choose_params(g, file.get(), target);
     for (const graph::Layer &l : g.layers) {
         if (l.kind != graph::OpKind::Conv2D) continue;
-        schedule::Conv2DParams p = schedule::conv2d_heuristic(l, target);
         bool from_file = file && file->layers.contains(l.name);
-        if (from_file) p.update_from(file->layers[l.name], file->path + ": layers." + l.name);
-        out += l.name + ": " + p.to_json().dump() + (from_file ? "  (schedule file)" : "  (heuristic)") + "\n";
+        std::string origin = from_file ? "schedule file" : "heuristic";
+        if (int b = schedule::kernel_block(l, params.at(l.name), target))
+            origin += "; kernel stored in blocks of " + std::to_string(b) + " filters";
+        out += l.name + ": " + params.at(l.name).to_json().dump() + "  (" + origin + ")\n";
     }
     return out;
 }

@@ -2,6 +2,7 @@
 #include "convpipe/lower.h"
 
 #include "convpipe/error.h"
+#include "convpipe/layout.h"
 
 namespace convpipe::lower {
 
@@ -64,7 +65,7 @@ Buffer<float> weight_buffer(const graph::Weight &w, const std::string &name) {
 namespace {
 
 LayerStage lower_conv(const graph::Layer &layer, const InputBinding &in, const InputBinding *kernel_in,
-                     const InputBinding *bias_in) {
+                     const InputBinding *bias_in, int kernel_block) {
     const Dims &d = dims();
     const graph::Conv2D &p = layer.conv;
     LayerStage s;
@@ -96,10 +97,28 @@ LayerStage lower_conv(const graph::Layer &layer, const InputBinding &in, const I
     else
         s.padded(d.c, d.x, d.y, d.n) = in.func(d.c, xc, yc, d.n);
 
-    if (kernel_in) s.kernel = kernel_in->func;
-    else {
-        s.kernel = Func(name + "_kernel");
-        s.kernel(_) = weight_buffer(p.kernel, name + "_kernel_data")(_);
+    // The kernel as kernel(f, ci, kx, ky), whatever its storage: a run-time
+    // input or a baked buffer, in Keras's layout or packed in filter blocks
+    // (packed here, at generation time, when baked).
+    s.kernel_block = kernel_block;
+    Func stored;
+    if (kernel_in) {
+        stored = kernel_in->func;
+    } else if (kernel_block > 0) {
+        Tensor packed(graph::packed_kernel_shape(p.kernel.shape, kernel_block));
+        graph::pack_kernel(p.kernel.value, kernel_block, packed);
+        stored = Func(name + "_kernel_packed");
+        stored(_) = weight_buffer(graph::Weight{packed.shape(), true, packed}, name + "_kernel_data")(_);
+    } else {
+        stored = Func(name + "_kernel_stored");
+        stored(_) = weight_buffer(p.kernel, name + "_kernel_data")(_);
+    }
+    s.kernel = Func(name + "_kernel");
+    if (kernel_block > 0) {
+        Var f("f"), c("ci"), kx("kx"), ky("ky");
+        s.kernel(f, c, kx, ky) = stored(f % kernel_block, c, kx, ky, f / kernel_block);
+    } else {
+        s.kernel(_) = stored(_);
     }
     if (p.use_bias) {
         if (bias_in) s.bias = bias_in->func;
@@ -127,6 +146,15 @@ LayerStage lower_conv(const graph::Layer &layer, const InputBinding &in, const I
 }
 
 }  // namespace
+
+Shape storage_shape(const graph::Value &v, const KernelBlocks &blocks) {
+    const std::string suffix = ".kernel";
+    if (v.name.size() > suffix.size() && v.name.compare(v.name.size() - suffix.size(), suffix.size(), suffix) == 0) {
+        auto it = blocks.find(v.name.substr(0, v.name.size() - suffix.size()));
+        if (it != blocks.end()) return graph::packed_kernel_shape(v.shape, it->second);
+    }
+    return v.shape;
+}
 
 InputBinding bind_input(ImageParam in, const Shape &shape) {
     InputBinding b{Func(in), {}};
@@ -195,7 +223,8 @@ LayerStage lower_simple(const graph::Layer &layer, const std::vector<InputBindin
 
 }  // namespace
 
-LoweredGraph lower_graph(const graph::Graph &g, const std::vector<InputBinding> &call_inputs) {
+LoweredGraph lower_graph(const graph::Graph &g, const std::vector<InputBinding> &call_inputs,
+                         const KernelBlocks &kernel_blocks) {
     std::vector<graph::Value> call = g.call_inputs();
     if (call.size() != call_inputs.size()) throw Error(g.name + ": lowering got the wrong number of inputs");
     LoweredGraph lg;
@@ -215,7 +244,9 @@ LoweredGraph lower_graph(const graph::Graph &g, const std::vector<InputBinding> 
                 auto it = by_name.find(n);
                 return it == by_name.end() ? nullptr : it->second;
             };
-            lg.stages.push_back(lower_conv(l, in, find(l.name + ".kernel"), find(l.name + ".bias")));
+            auto block = kernel_blocks.find(l.name);
+            lg.stages.push_back(lower_conv(l, in, find(l.name + ".kernel"), find(l.name + ".bias"),
+                                           block == kernel_blocks.end() ? 0 : block->second));
             const LayerStage &s = lg.stages.back();
             lg.extents[l.name] = {Expr(int(l.conv.filters)), s.out_width, s.out_height, in.extent[3]};
         } else {

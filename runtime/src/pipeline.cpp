@@ -12,6 +12,7 @@
 #include <mutex>
 #include <thread>
 
+#include "convpipe/layout.h"
 #include "cpu_isa.h"
 #include "halide_buffers.h"
 #include "registry_table.h"
@@ -53,8 +54,12 @@ class AotBackend : public Backend {
 public:
     // variants: for the CPU, the x86 variants of the library, best first;
     // for CUDA, the one CUDA variant.
-    AotBackend(const detail::Registration *reg, std::vector<const detail::Variant *> variants, Device device)
-        : reg_(reg), variants_(std::move(variants)), device_(device) {}
+    AotBackend(const detail::Registration *reg, std::vector<const detail::Variant *> variants, Device device,
+               size_t call_inputs)
+        : reg_(reg), variants_(std::move(variants)), device_(device) {
+        for (const detail::Variant *v : variants_)
+            blocks_.emplace_back(v->input_blocks, v->input_blocks + call_inputs);
+    }
 
     Device device() const override { return device_; }
 
@@ -65,9 +70,19 @@ public:
                reg_->schedule_origin;
     }
 
-    void run(const std::vector<const Tensor *> &inputs, const std::vector<Shape> &input_shapes,
+    int choose_variant() const override {
+        if (device_ == Device::CUDA) return 0;
+        int allowed = detail::choose_isa_level();
+        for (size_t i = 0; i < variants_.size(); i++)
+            if (detail::isa_level(variants_[i]->isa) <= allowed) return static_cast<int>(i);
+        throw Error("pipeline '" + std::string(reg_->name) + "' has no x86 variant this CPU can run");
+    }
+
+    const std::vector<int> &input_blocks(int variant) const override { return blocks_.at(variant); }
+
+    void run(int variant_index, const std::vector<const Tensor *> &inputs, const std::vector<Shape> &input_shapes,
              std::vector<Tensor> &outputs) override {
-        const detail::Variant *variant = choose();
+        const detail::Variant *variant = variants_.at(variant_index);
         detail::BufferSet in(inputs, input_shapes);
         detail::BufferSet out(outputs);
         detail::ErrorSink sink;
@@ -84,16 +99,9 @@ public:
     }
 
 private:
-    const detail::Variant *choose() const {
-        if (device_ == Device::CUDA) return variants_.front();
-        int allowed = detail::choose_isa_level();
-        for (const detail::Variant *v : variants_)
-            if (detail::isa_level(v->isa) <= allowed) return v;
-        throw Error("pipeline '" + std::string(reg_->name) + "' has no x86 variant this CPU can run");
-    }
-
     const detail::Registration *reg_;
     std::vector<const detail::Variant *> variants_;
+    std::vector<std::vector<int>> blocks_;   // per variant, per call input
     Device device_;
 };
 
@@ -123,34 +131,80 @@ Pipeline Pipeline::open(const std::string &name, Device device) {
     const detail::Registration *reg = entry->reg;
     std::vector<const detail::Variant *> cuda = find_variants(reg, "cuda");
     std::vector<const detail::Variant *> x86 = find_variants(reg, "x86");
+    const size_t n_in = entry->graph->call_inputs().size();
     if (device == Device::CUDA) {
         if (cuda.empty())
             throw Error("pipeline '" + name + "' has no CUDA build; add TARGETS x86 cuda to its convpipe_add_pipeline()");
         if (!cuda_device_present())
             throw Error("CUDA was requested for pipeline '" + name +
                         "', but no CUDA device is available (no driver, or no GPU visible)");
-        return Pipeline(*entry->graph, std::make_shared<AotBackend>(reg, cuda, Device::CUDA));
+        return Pipeline(*entry->graph, std::make_shared<AotBackend>(reg, cuda, Device::CUDA, n_in));
     }
     if (device == Device::Auto && !cuda.empty() && cuda_device_present())
-        return Pipeline(*entry->graph, std::make_shared<AotBackend>(reg, cuda, Device::CUDA));
+        return Pipeline(*entry->graph, std::make_shared<AotBackend>(reg, cuda, Device::CUDA, n_in));
     if (x86.empty()) throw Error("pipeline '" + name + "' has no CPU build");
-    return Pipeline(*entry->graph, std::make_shared<AotBackend>(reg, x86, Device::CPU));
+    return Pipeline(*entry->graph, std::make_shared<AotBackend>(reg, x86, Device::CPU, n_in));
 }
 
-// Per-pipeline scratch for calls: the call signature, and the shapes of the
-// last call with their inferred outputs, so that a warm run_into with the
-// same shapes allocates nothing.
+// Per-pipeline scratch for calls: the call signature, bound weights, packed
+// kernels, and the shapes of the last call with their inferred outputs, so
+// that a warm run_into with the same shapes allocates nothing.
 struct Pipeline::CallState {
     std::mutex mutex;
     std::vector<graph::Value> call;
-    std::vector<Shape> shapes, last_shapes, out_shapes;
+    std::vector<char> bound;             // per call input
+    std::vector<Tensor> bound_values;    // per call input, as given to bind
+    std::vector<Tensor> packed;          // per call input: its packed kernel
+    std::vector<int> packed_block;       // the block `packed` holds for a bound value; 0: none yet
+    std::vector<Shape> shapes, stored_shapes, last_shapes, out_shapes;
     std::vector<const Tensor *> pointers;
 };
 
 Pipeline::Pipeline(graph::Graph graph, std::shared_ptr<Backend> backend)
     : graph_(std::make_shared<const graph::Graph>(std::move(graph))), backend_(std::move(backend)),
       state_(std::make_shared<CallState>()) {
-    state_->call = graph_->call_inputs();
+    CallState &st = *state_;
+    st.call = graph_->call_inputs();
+    size_t n = st.call.size();
+    st.bound.assign(n, 0);
+    st.bound_values.resize(n);
+    st.packed.resize(n);
+    st.packed_block.assign(n, 0);
+    st.shapes.resize(n);
+    st.stored_shapes.resize(n);
+    st.pointers.resize(n);
+}
+
+void Pipeline::bind(const std::string &input, const Tensor &value) {
+    const graph::Graph &g = *graph_;
+    CallState &st = *state_;
+    std::lock_guard<std::mutex> lock(st.mutex);
+    auto it = std::find_if(st.call.begin(), st.call.end(), [&](const graph::Value &v) { return v.name == input; });
+    if (it == st.call.end()) {
+        std::string weights;
+        for (size_t i = g.inputs.size(); i < st.call.size(); i++)
+            weights += (weights.empty() ? "" : ", ") + st.call[i].name;
+        throw Error("pipeline '" + g.name + "' has no run-time weight '" + input + "' to bind (its run-time weights: " +
+                    (weights.empty() ? "none" : weights) + ")");
+    }
+    size_t i = static_cast<size_t>(it - st.call.begin());
+    if (i < g.inputs.size())
+        throw Error("pipeline '" + g.name + "': '" + input + "' is a data input; only run-time weights can be bound");
+    if (value.shape() != it->shape)
+        throw Error("pipeline '" + g.name + "': weight '" + input + "' must have shape " + shape_to_string(it->shape) +
+                    ", got " + shape_to_string(value.shape()));
+    st.bound_values[i] = value;
+    st.bound[i] = 1;
+    st.packed_block[i] = 0;   // packed again on the next call
+}
+
+std::vector<std::string> Pipeline::input_names() const {
+    CallState &st = *state_;
+    std::lock_guard<std::mutex> lock(st.mutex);
+    std::vector<std::string> names;
+    for (size_t i = 0; i < st.call.size(); i++)
+        if (!st.bound[i]) names.push_back(st.call[i].name);
+    return names;
 }
 
 std::vector<Tensor> Pipeline::run(const std::vector<Tensor> &inputs) {
@@ -179,31 +233,48 @@ void Pipeline::run_into(const std::vector<Tensor> &inputs, std::vector<Tensor> &
     CallState &st = *state_;
     std::lock_guard<std::mutex> lock(st.mutex);
     const std::vector<graph::Value> &call = st.call;
-    if (inputs.size() != call.size()) {
+    size_t expected = 0;
+    for (char b : st.bound) expected += b ? 0 : 1;
+    if (inputs.size() != expected) {
         std::string names;
-        for (const graph::Value &v : call) names += (names.empty() ? "" : ", ") + v.name;
-        throw Error("pipeline '" + g.name + "' takes " + std::to_string(call.size()) + " input" +
-                    (call.size() == 1 ? "" : "s") + " (" + names + "), got " + std::to_string(inputs.size()));
+        for (size_t i = 0; i < call.size(); i++)
+            if (!st.bound[i]) names += (names.empty() ? "" : ", ") + call[i].name;
+        throw Error("pipeline '" + g.name + "' takes " + std::to_string(expected) + " input" +
+                    (expected == 1 ? "" : "s") + " (" + names + "), got " + std::to_string(inputs.size()));
     }
-    st.shapes.resize(inputs.size());
-    st.pointers.resize(inputs.size());
-    for (size_t i = 0; i < inputs.size(); i++) {
-        if (inputs[i].empty()) throw Error("pipeline '" + g.name + "': input '" + call[i].name + "' is empty");
+    for (size_t i = 0, k = 0; i < call.size(); i++) {
+        const Tensor &t = st.bound[i] ? st.bound_values[i] : inputs[k++];
+        if (t.empty()) throw Error("pipeline '" + g.name + "': input '" + call[i].name + "' is empty");
         bool data = i < g.inputs.size();
-        if (data && (inputs[i].rank() < 2 || inputs[i].rank() > 4))
+        if (data && (t.rank() < 2 || t.rank() > 4))
             throw Error("pipeline '" + g.name + "': input '" + call[i].name + "' must be 2-D (HW), 3-D (HWC) or " +
-                        "4-D (NHWC), got shape " + shape_to_string(inputs[i].shape()));
-        if (data) nhwc_into(inputs[i], st.shapes[i]);
-        else st.shapes[i] = inputs[i].shape();
-        st.pointers[i] = &inputs[i];
+                        "4-D (NHWC), got shape " + shape_to_string(t.shape()));
+        if (data) nhwc_into(t, st.shapes[i]);
+        else st.shapes[i] = t.shape();
+        st.pointers[i] = &t;
     }
     if (st.shapes != st.last_shapes) {
         st.out_shapes = g.infer_output_shapes(st.shapes);
         st.last_shapes = st.shapes;
     }
+    // Kernels the chosen variant reads packed: bound ones are packed once per
+    // block size, the others on every call (into storage kept for reuse).
+    const int variant = backend_->choose_variant();
+    const std::vector<int> &blocks = backend_->input_blocks(variant);
+    for (size_t i = 0; i < call.size(); i++) {
+        st.stored_shapes[i] = st.shapes[i];
+        if (blocks[i] <= 0) continue;
+        st.stored_shapes[i] = graph::packed_kernel_shape(st.shapes[i], blocks[i]);
+        if (!(st.bound[i] && st.packed_block[i] == blocks[i])) {
+            st.packed[i].resize(st.stored_shapes[i]);
+            graph::pack_kernel(*st.pointers[i], blocks[i], st.packed[i]);
+            st.packed_block[i] = st.bound[i] ? blocks[i] : 0;
+        }
+        st.pointers[i] = &st.packed[i];
+    }
     outputs.resize(st.out_shapes.size());
     for (size_t i = 0; i < st.out_shapes.size(); i++) outputs[i].resize(st.out_shapes[i]);
-    backend_->run(st.pointers, st.shapes, outputs);
+    backend_->run(variant, st.pointers, st.stored_shapes, outputs);
 }
 
 void set_num_threads(int threads) {

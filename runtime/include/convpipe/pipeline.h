@@ -17,15 +17,21 @@ enum class Device { Auto, CPU, CUDA };
 const char *device_name(Device device);
 
 // What runs a pipeline: an AOT library's entry point or a JIT-compiled one.
-// Inputs and outputs are NHWC, already checked and sized by Pipeline.
+// Inputs and outputs are NHWC, already checked and sized by Pipeline; packed
+// kernels (convpipe/layout.h) are packed already, with the blocks that
+// input_blocks gave for the variant run is called with.
 class Backend {
 public:
     virtual ~Backend() = default;
     virtual Device device() const = 0;
     virtual std::string description() const = 0;   // "AOT x86 (avx2, schedule: tuned)"
-    virtual void run(const std::vector<const Tensor *> &inputs,
-                     const std::vector<Shape> &input_shapes,
-                     std::vector<Tensor> &outputs) = 0;
+    // The variant the next call runs (an x86 ISA level; 0 when there is one).
+    virtual int choose_variant() const { return 0; }
+    // Per call input: the filter block that variant reads its kernel packed
+    // in, or 0 when it takes the input as given.
+    virtual const std::vector<int> &input_blocks(int variant) const = 0;
+    virtual void run(int variant, const std::vector<const Tensor *> &inputs,
+                     const std::vector<Shape> &input_shapes, std::vector<Tensor> &outputs) = 0;
 };
 
 class Pipeline {
@@ -36,13 +42,23 @@ public:
 
     Pipeline(graph::Graph graph, std::shared_ptr<Backend> backend);
 
-    // Inputs in graph().call_inputs() order; 2-D and 3-D tensors are read as
-    // NHWC with N=1 (and C=1 for 2-D). Output shapes are inferred.
+    // Inputs in input_names() order (graph().call_inputs() less any bound);
+    // 2-D and 3-D tensors are read as NHWC with N=1 (and C=1 for 2-D). Output
+    // shapes are inferred.
     std::vector<Tensor> run(const std::vector<Tensor> &inputs);
     // Writes into `outputs`, reusing their storage when shapes already match;
     // warm calls with unchanged shapes do no heap allocation. Calls on one
     // Pipeline (and its copies) are serialised.
     void run_into(const std::vector<Tensor> &inputs, std::vector<Tensor> &outputs);
+
+    // Fixes a run-time weight input ("conv.kernel", "conv.bias") to `value`
+    // for every later call on this Pipeline and its copies. The pipeline
+    // keeps its own copy, rearranged once into the layout its kernels read
+    // (unbound weights are rearranged on every call), so bind weights that
+    // stay the same across calls. Binding again replaces the value.
+    void bind(const std::string &input, const Tensor &value);
+    // The inputs run takes, in order: the call inputs not bound.
+    std::vector<std::string> input_names() const;
 
     const std::string &name() const { return graph_->name; }
     const graph::Graph &graph() const { return *graph_; }

@@ -39,7 +39,7 @@ struct Conv2DParams {
     int block_x = 1;
     int rows = 1;
     int chunk_c = 0;
-    bool pack_weights = false;   // copy the block's weights densely per row group
+    bool pack_weights = false;   // weights in filter blocks: stored so (kernel_block) or copied per row group
     bool parallel = true;
 
     nlohmann::json to_json() const;
@@ -62,11 +62,23 @@ struct ScheduleFile {
 };
 ScheduleFile load_schedule_file(const std::string &path, const graph::Graph &graph);
 
-// Schedules every stage of a lowered graph. `outputs` maps output layer names
-// to the Funcs that store them. Returns the parameters used, by layer, for
-// reporting (convpipe info, the autotuner).
-std::map<std::string, Conv2DParams> schedule_graph(lower::LoweredGraph &lowered, const graph::Graph &graph,
-                                                   const std::map<std::string, Halide::Func> &outputs,
-                                                   const ScheduleFile *file, const Halide::Target &target);
+// Parameters for every Conv2D layer, by name: the heuristic, overridden by the
+// schedule file's entries (file may be null).
+using GraphParams = std::map<std::string, Conv2DParams>;
+GraphParams choose_params(const graph::Graph &graph, const ScheduleFile *file, const Halide::Target &target);
+
+// The filter block each Conv2D layer's kernel is stored in (convpipe/layout.h),
+// for lower_graph and for the runtime, which packs run-time weights to match:
+// the vector width when the parameters pack weights and the filter count is a
+// multiple of it (every vector of filters then starts on a block, so the
+// loads stay dense), else 0 (Keras's layout).
+int kernel_block(const graph::Layer &layer, const Conv2DParams &params, const Halide::Target &target);
+lower::KernelBlocks kernel_blocks(const graph::Graph &graph, const GraphParams &params, const Halide::Target &target);
+
+// Schedules every stage of a lowered graph with the chosen parameters.
+// `outputs` maps output layer names to the Funcs that store them.
+void schedule_graph(lower::LoweredGraph &lowered, const graph::Graph &graph,
+                    const std::map<std::string, Halide::Func> &outputs, const GraphParams &params,
+                    const Halide::Target &target);
 
 }  // namespace convpipe::schedule

@@ -36,7 +36,8 @@ struct LayerStage {
     Halide::Func out;
     Halide::Func padded, conv;
     std::vector<Halide::Func> reductions;
-    Halide::Func kernel, bias;
+    Halide::Func kernel, bias;         // kernel(f, ci, kx, ky), whatever its storage
+    int kernel_block = 0;              // its storage's filter block (convpipe/layout.h), 0: Keras's
     Halide::RDom r;                    // r.x: input channel in group, r.y: kx, r.z: ky
     Halide::Expr out_width, out_height;
 };
@@ -47,6 +48,16 @@ struct LoweredGraph {
     std::map<std::string, std::vector<Halide::Expr>> extents;
 };
 
+// Filter block of each Conv2D layer's kernel storage (convpipe/layout.h), by
+// layer name; layers not listed keep Keras's layout. Chosen by the schedule
+// (schedule::kernel_blocks) before lowering, since it changes what the
+// pipeline takes as input.
+using KernelBlocks = std::map<std::string, int>;
+
+// The shape a call input has in storage: run-time kernels of packed layers
+// are packed (convpipe/layout.h), everything else is as the graph says.
+Shape storage_shape(const graph::Value &call_input, const KernelBlocks &blocks);
+
 // Declares a call input dense and zero-based, with its fixed sizes promised
 // to Halide (constant strides, fewer checks), and binds it for lowering.
 InputBinding bind_input(Halide::ImageParam param, const Shape &shape);
@@ -54,7 +65,9 @@ InputBinding bind_input(Halide::ImageParam param, const Shape &shape);
 void constrain_output(Halide::OutputImageParam output, int64_t channels);
 
 // call_inputs follow graph.call_inputs() order.
-LoweredGraph lower_graph(const graph::Graph &graph, const std::vector<InputBinding> &call_inputs);
+// call_inputs are bound with their storage_shape.
+LoweredGraph lower_graph(const graph::Graph &graph, const std::vector<InputBinding> &call_inputs,
+                         const KernelBlocks &kernel_blocks = {});
 
 // The activation as a Halide expression (Keras 3 semantics).
 Halide::Expr activate(graph::Activation activation, float alpha, Halide::Expr v);

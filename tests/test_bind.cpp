@@ -1,0 +1,140 @@
+// Kernels stored in filter blocks (convpipe/layout.h) and Pipeline::bind:
+// packed run-time weights, bound or not, rebinding, the packing itself, and
+// baked weights packed when the pipeline is compiled. Oracle: the reference.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "convpipe/compiler.h"
+#include "convpipe/convpipe.h"
+#include "convpipe/layout.h"
+#include "reference/reference.h"
+#include "test_support.h"
+
+namespace fs = std::filesystem;
+using namespace convpipe;
+using ::testing::HasSubstr;
+
+namespace {
+
+// The data input first, the weights after: the call order.
+std::vector<Tensor> call_inputs(const graph::Graph &g, int64_t h, int64_t w, uint32_t seed) {
+    return tests::random_call_inputs(g, Shape{1, h, w, g.inputs[0].shape[3]}, seed);
+}
+
+void expect_outputs(const std::vector<Tensor> &actual, const std::vector<Tensor> &expected, const std::string &what) {
+    ASSERT_EQ(actual.size(), expected.size());
+    for (size_t i = 0; i < actual.size(); i++) tests::expect_close(actual[i], expected[i], what);
+}
+
+}  // namespace
+
+TEST(KernelLayout, PacksFilterBlocksWithZerosPastTheEnd) {
+    // Keras [KH=1, KW=2, Cin=2, F=3], values = their flat index.
+    Tensor k({1, 2, 2, 3});
+    for (int64_t i = 0; i < k.size(); i++) k.values()[i] = static_cast<float>(i);
+    EXPECT_EQ(graph::packed_kernel_shape(k.shape(), 2), (Shape{2, 1, 2, 2, 2}));
+    EXPECT_EQ(graph::packed_kernel_shape(k.shape(), 0), k.shape());
+    Tensor packed(graph::packed_kernel_shape(k.shape(), 2));
+    graph::pack_kernel(k, 2, packed);
+    for (int64_t j = 0; j < 2; j++)
+        for (int64_t kx = 0; kx < 2; kx++)
+            for (int64_t ci = 0; ci < 2; ci++)
+                for (int64_t fi = 0; fi < 2; fi++) {
+                    int64_t f = j * 2 + fi;
+                    float expected = f < 3 ? k.at({0, kx, ci, f}) : 0.0f;
+                    EXPECT_EQ(packed.at({j, 0, kx, ci, fi}), expected) << "block " << j << " kx " << kx << " ci " << ci
+                                                                        << " lane " << fi;
+                }
+    Tensor wrong({1, 2, 2, 2, 2});
+    EXPECT_THROW(graph::pack_kernel(k, 4, wrong), Error);
+}
+
+TEST(Bind, BoundWeightsMatchReferenceAndRebindingReplacesThem) {
+    Pipeline p = Pipeline::open("aot_packed", Device::CPU);
+    const graph::Graph &g = p.graph();
+    std::vector<graph::Value> call = g.call_inputs();
+    std::vector<Tensor> a = call_inputs(g, 9, 11, 1);
+    for (size_t i = 1; i < call.size(); i++) p.bind(call[i].name, a[i]);
+    EXPECT_EQ(p.input_names(), std::vector<std::string>{"image"});
+    // Two calls on the bound weights with different data.
+    for (uint32_t seed : {2u, 3u}) {
+        std::vector<Tensor> data = call_inputs(g, 8 + seed, 12, seed);
+        for (size_t i = 1; i < call.size(); i++) data[i] = a[i];
+        expect_outputs(p.run({data[0]}), reference::run(g, data), "bound, seed " + std::to_string(seed));
+    }
+    // New weights for one layer: the next call must use them, not a stale packing.
+    std::vector<Tensor> b = call_inputs(g, 10, 10, 4);
+    p.bind("wide.kernel", b[1]);
+    std::vector<Tensor> mixed = a;
+    mixed[0] = b[0];
+    mixed[1] = b[1];
+    expect_outputs(p.run({b[0]}), reference::run(g, mixed), "after rebinding wide.kernel");
+}
+
+TEST(Bind, UnboundPackedWeightsAreReadEveryCall) {
+    Pipeline p = Pipeline::open("aot_packed", Device::CPU);
+    const graph::Graph &g = p.graph();
+    std::vector<Tensor> outputs;
+    for (uint32_t seed : {5u, 6u}) {
+        std::vector<Tensor> in = call_inputs(g, 7, 9, seed);
+        p.run_into(in, outputs);
+        expect_outputs(outputs, reference::run(g, in), "unbound, seed " + std::to_string(seed));
+    }
+}
+
+TEST(Bind, JitPipelinesBindToo) {
+    Pipeline p = compile_spec((tests::specs_root() / "aot_packed.json").string());
+    const graph::Graph &g = p.graph();
+    std::vector<Tensor> in = call_inputs(g, 9, 6, 7);
+    std::vector<graph::Value> call = g.call_inputs();
+    for (size_t i = 1; i < call.size(); i++) p.bind(call[i].name, in[i]);
+    expect_outputs(p.run({in[0]}), reference::run(g, in), "JIT, bound");
+}
+
+TEST(Bind, ErrorsNameTheInput) {
+    Pipeline p = Pipeline::open("aot_packed", Device::CPU);
+    auto message = [&](const std::string &name, const Tensor &t) {
+        try {
+            p.bind(name, t);
+        } catch (const Error &e) {
+            return std::string(e.what());
+        }
+        return std::string("no error");
+    };
+    Tensor kernel({3, 3, 32, 16});
+    EXPECT_THAT(message("wide.kernal", kernel), HasSubstr("no run-time weight 'wide.kernal'"));
+    EXPECT_THAT(message("wide.kernal", kernel), HasSubstr("wide.kernel, wide.bias"));
+    EXPECT_THAT(message("image", kernel), HasSubstr("'image' is a data input"));
+    EXPECT_THAT(message("wide.kernel", Tensor({3, 3, 16, 32})), HasSubstr("must have shape [3, 3, 32, 16]"));
+    p.bind("wide.kernel", kernel);
+    try {
+        p.run(call_inputs(p.graph(), 5, 5, 1));
+        FAIL() << "expected an error for the bound input given again";
+    } catch (const Error &e) {
+        EXPECT_THAT(std::string(e.what()), HasSubstr("takes 6 inputs (image, wide.bias, narrow.kernel"));
+    }
+}
+
+TEST(Bind, BakedWeightsArePackedWhenCompiled) {
+    // A spec with weights in .npy files, scheduled to store its kernel packed.
+    fs::path dir = fs::path(::testing::TempDir()) / "convpipe_baked_packed";
+    fs::create_directories(dir);
+    Tensor kernel = tests::random_call_inputs(graph::load_spec((tests::specs_root() / "aot_packed.json").string()),
+                                              Shape{1, 5, 5, 32}, 9)[1];
+    save_npy(kernel, (dir / "kernel.npy").string());
+    std::ofstream(dir / "spec.json") << R"({"name": "baked_packed", "input": {"name": "x", "shape": [null, null, null, 32]},
+        "layers": [{"type": "Conv2D", "name": "conv", "filters": 16, "kernel_size": 3, "padding": "same",
+                    "use_bias": false, "kernel": {"npy": "kernel.npy"}}]})";
+    for (std::string accumulate : {"rows", "tile"}) {
+        std::ofstream(dir / "schedule.json")
+            << R"({"layers": {"conv": {"accumulate": ")" << accumulate << R"(", "pack_weights": true}}})";
+        CompileOptions options;
+        options.schedule_file = (dir / "schedule.json").string();
+        Pipeline p = compile_spec((dir / "spec.json").string(), options);
+        EXPECT_THAT(describe_schedule(p.graph(), options.schedule_file), HasSubstr("kernel stored in blocks of"));
+        std::vector<Tensor> in = tests::random_call_inputs(p.graph(), Shape{2, 7, 10, 32}, 10);
+        expect_outputs(p.run(in), reference::run(p.graph(), in), "baked, packed, " + accumulate);
+    }
+}
