@@ -26,7 +26,7 @@ using namespace Halide;
 nlohmann::json Conv2DParams::to_json() const {
     return {{"template", "conv2d_direct_x86"}, {"vectorize", vectorize}, {"accumulate", accumulate}, {"block_c", block_c},
             {"block_x", block_x},              {"rows", rows},           {"chunk_c", chunk_c},
-            {"pack_weights", pack_weights}, {"parallel", parallel}};
+            {"pack_weights", pack_weights}, {"parallel", parallel},     {"compute_at", compute_at}};
 }
 
 void Conv2DParams::update_from(const nlohmann::json &j, const std::string &where) {
@@ -61,12 +61,17 @@ void Conv2DParams::update_from(const nlohmann::json &j, const std::string &where
         } else if (k == "pack_weights") {
             if (!v.is_boolean()) throw SpecError(where + ".pack_weights: expected true or false, got " + v.dump());
             pack_weights = v.get<bool>();
+        } else if (k == "compute_at") {
+            if (v != "root" && v != "consumer")
+                throw SpecError(where + ".compute_at: expected \"root\" or \"consumer\", got " + v.dump());
+            compute_at = v.get<std::string>();
         } else if (k == "parallel") {
             if (!v.is_boolean()) throw SpecError(where + ".parallel: expected true or false, got " + v.dump());
             parallel = v.get<bool>();
         } else {
             throw SpecError(where + ": unknown schedule parameter '" + k +
-                            "' (known: template, vectorize, accumulate, block_c, block_x, rows, chunk_c, pack_weights, parallel)");
+                            "' (known: template, vectorize, accumulate, block_c, block_x, rows, chunk_c, pack_weights, parallel, "
+                            "compute_at)");
         }
     }
 }
@@ -165,7 +170,8 @@ int kernel_block(const graph::Layer &layer, const Conv2DParams &p, const Target 
 
 namespace {
 
-void schedule_channels(lower::LayerStage &s, Func store, bool is_output, const Conv2DParams &p, const Target &target) {
+void schedule_channels(lower::LayerStage &s, Func store, bool is_output, const Conv2DParams &p, const Target &target,
+                       const std::optional<LoopLevel> &pad_at) {
     const lower::Dims &d = lower::dims();
     const int V = target.natural_vector_size<float>();
     const graph::Conv2D &cp = s.layer->conv;
@@ -179,14 +185,19 @@ void schedule_channels(lower::LayerStage &s, Func store, bool is_output, const C
     // rows == 0: the whole image height per accumulator buffer.
     int64_t h = s.layer->output.shape[1];
     int rows = p.rows > 0 ? p.rows : (h > 0 ? static_cast<int>(h) : 8);
+    // Inside a consumer's task the row range is symbolic, and a fused loop
+    // over rows and channel blocks would leave Halide unable to bound the
+    // channel block; there, the row loop itself is the group loop.
+    const bool fused = pad_at.has_value();
+    const Var group = fused ? yo : t;
     auto nest = [&](Stage st, int r) {
         st.split(d.c, co, ci, cb, TailStrategy::ShiftInwards)
             .split(d.y, yo, yi, r, TailStrategy::ShiftInwards)
             .reorder(ci, d.x, yi, yo, co, d.n)
             .vectorize(ci, V)
-            .unroll(ci)
-            .fuse(yo, co, t)
-            .fuse(t, d.n, t);
+            .unroll(ci);
+        if (fused) return;
+        st.fuse(yo, co, t).fuse(t, d.n, t);
         if (p.parallel) st.parallel(t);
     };
     if (is_output && rows > 1 && !(h > 0 && h % rows == 0 && h >= rows)) {
@@ -198,7 +209,7 @@ void schedule_channels(lower::LayerStage &s, Func store, bool is_output, const C
     }
 
     // Accumulators for one row group and channel block, in memory (L1/L2).
-    s.conv.compute_at(store, t).vectorize(d.c, V).unroll(d.c);
+    s.conv.compute_at(store, group).vectorize(d.c, V).unroll(d.c);
     // The reduction is split in chunks of input channels; rfactor makes each
     // chunk's sum for one register block a Func of its own, small and of
     // constant size, so LLVM keeps it in registers.
@@ -220,7 +231,7 @@ void schedule_channels(lower::LayerStage &s, Func store, bool is_output, const C
     // allows (kernel_block); else copied so once per row group, here.
     if (p.pack_weights && s.kernel_block == 0) {
         Func packed = s.kernel.in(block);
-        packed.compute_at(store, t).vectorize(packed.args()[0], V);
+        packed.compute_at(store, group).vectorize(packed.args()[0], V);
     }
     block.update()
         .reorder(d.c, d.x, rci, rkx, rky, d.y, d.n, u)
@@ -232,7 +243,7 @@ void schedule_channels(lower::LayerStage &s, Func store, bool is_output, const C
     if (graph::needs_zero_padding(cp)) {
         // Zeros and clamped reads, computed per row group: the inner loop
         // then reads plain memory.
-        s.padded.compute_at(store, t).vectorize(d.c, V, TailStrategy::GuardWithIf);
+        s.padded.compute_at(pad_at.value_or(LoopLevel(store, t))).vectorize(d.c, V, TailStrategy::GuardWithIf);
         if (s.layer->in_channels < V) s.padded.vectorize(d.x, V);
     }
 }
@@ -243,7 +254,7 @@ void schedule_channels(lower::LayerStage &s, Func store, bool is_output, const C
 // reduction (window x input channels) is short enough that one block's
 // weights stay in L1/L2 anyway.
 void schedule_channels_tile(lower::LayerStage &s, Func store, bool is_output, const Conv2DParams &p,
-                            const Target &target) {
+                            const Target &target, const std::optional<LoopLevel> &pad_at, bool has_fused_producer) {
     const lower::Dims &d = lower::dims();
     const int V = target.natural_vector_size<float>();
     const int64_t F = s.layer->conv.filters;
@@ -255,7 +266,8 @@ void schedule_channels_tile(lower::LayerStage &s, Func store, bool is_output, co
     // rows it reads (in cache) instead of the whole image up front.
     const int64_t h = s.layer->output.shape[1];
     const int rows = p.rows > 0 ? p.rows : (h > 0 ? static_cast<int>(h) : 8);
-    const bool local_pad = rows > 1 && graph::needs_zero_padding(s.layer->conv);
+    // A layer computed inside its consumer's task pads locally too.
+    const bool local_pad = (rows > 1 || pad_at || has_fused_producer) && graph::needs_zero_padding(s.layer->conv);
     auto tile = [&](Stage st, int x_factor, int r) {
         st.split(d.c, co, ci, cb, TailStrategy::ShiftInwards)
             .split(d.x, xo, xi, x_factor, TailStrategy::ShiftInwards)
@@ -281,7 +293,7 @@ void schedule_channels_tile(lower::LayerStage &s, Func store, bool is_output, co
     if (s.layer->in_channels / s.layer->conv.groups <= 4) s.conv.update().unroll(rc);
     if (!graph::needs_zero_padding(s.layer->conv)) return;   // reads the input directly
     if (local_pad) {
-        s.padded.compute_at(store, t);
+        s.padded.compute_at(pad_at.value_or(LoopLevel(store, t)));
     } else {
         Var yn("yn");
         s.padded.compute_root().fuse(d.y, d.n, yn);
@@ -291,7 +303,8 @@ void schedule_channels_tile(lower::LayerStage &s, Func store, bool is_output, co
     else s.padded.vectorize(d.x, V);
 }
 
-void schedule_columns(lower::LayerStage &s, Func store, bool is_output, const Conv2DParams &p, const Target &target) {
+void schedule_columns(lower::LayerStage &s, Func store, bool is_output, const Conv2DParams &p, const Target &target,
+                      const std::optional<LoopLevel> &pad_at) {
     const lower::Dims &d = lower::dims();
     const int V = target.natural_vector_size<float>();
     const int64_t F = s.layer->conv.filters;
@@ -322,21 +335,27 @@ void schedule_columns(lower::LayerStage &s, Func store, bool is_output, const Co
     s.conv.update().reorder(d.x, d.c, rc, rkx, rky, d.y, d.n).vectorize(d.x, V).unroll(d.c);
     if (graph::needs_zero_padding(s.layer->conv)) {
         // The input rows one row group needs, with zeros around: L1-sized.
-        s.padded.compute_at(store, t).vectorize(d.x, V);
+        s.padded.compute_at(pad_at.value_or(LoopLevel(store, t))).vectorize(d.x, V);
     }
 }
 
 }  // namespace
 
-void apply_conv2d(lower::LayerStage &s, Func store, bool is_output, const Conv2DParams &p, const Target &target) {
+void apply_conv2d(lower::LayerStage &s, Func store, bool is_output, const Conv2DParams &p, const Target &target,
+                  const Placement &placement) {
+    const std::optional<LoopLevel> &consumer_task = placement.consumer_task;
     const int V = target.natural_vector_size<float>();
-    if (!is_output) store.compute_root();
+    if (!is_output) store.compute_at(consumer_task.value_or(LoopLevel::root()));
+    // Computed inside a consumer's task: exactly the rows that task reads,
+    // one row at a time, padded once for them all, no tasks of its own.
+    Conv2DParams own = p;
+    if (consumer_task) own.rows = 1, own.parallel = false;
     if (p.vectorize == "c" && s.layer->conv.filters >= V && p.accumulate == "tile")
-        schedule_channels_tile(s, store, is_output, p, target);
+        schedule_channels_tile(s, store, is_output, own, target, consumer_task, placement.has_fused_producer);
     else if (p.vectorize == "c" && s.layer->conv.filters >= V)
-        schedule_channels(s, store, is_output, p, target);
+        schedule_channels(s, store, is_output, own, target, consumer_task);
     else
-        schedule_columns(s, store, is_output, p, target);
+        schedule_columns(s, store, is_output, own, target, consumer_task);
 }
 
 }  // namespace convpipe::schedule

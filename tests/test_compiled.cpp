@@ -167,6 +167,11 @@ TEST(Schedules, BadFilesAreRefused) {
     EXPECT_THAT(error_of(R"({"layers": {"conv": {"tile": 4}}})"), ::testing::HasSubstr("unknown schedule parameter 'tile'"));
     EXPECT_THAT(error_of(R"({"layers": {"conv": {"block_x": 0}}})"), ::testing::HasSubstr("conv.block_x: expected an integer from 1 to 32, got 0"));
     EXPECT_THAT(error_of(R"({"layers": {"conv": {"vectorize": "y"}}})"), ::testing::HasSubstr("expected \"c\" or \"x\""));
+    EXPECT_THAT(error_of(R"({"layers": {"conv": {"compute_at": "inline"}}})"),
+                ::testing::HasSubstr("conv.compute_at: expected \"root\" or \"consumer\""));
+    // The pipeline's output has no consumer to be computed inside.
+    EXPECT_THAT(error_of(R"({"layers": {"conv": {"compute_at": "consumer"}}})"),
+                ::testing::HasSubstr("conv.compute_at: \"consumer\" needs a layer that is not a pipeline output"));
     EXPECT_THAT(error_of("{"), ::testing::HasSubstr("invalid JSON"));
     EXPECT_THAT(error_of("[]"), ::testing::HasSubstr("expected an object with \"layers\""));
 }

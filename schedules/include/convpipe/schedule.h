@@ -32,6 +32,12 @@ namespace convpipe::schedule {
 //                  vectors of output columns x every output channel.
 // Accumulators live in registers: "c" needs block_c*block_x of them plus
 // block_c weight vectors and a broadcast, "x" needs filters*block_x.
+//   compute_at "root": the layer's whole output is computed (in parallel)
+//                  before its consumer runs; "consumer": it is computed
+//                  inside each parallel task of its one consumer (a Conv2D),
+//                  for the rows that task reads, while they are in cache;
+//                  rows the neighbouring task also reads (the window's halo)
+//                  are computed twice.
 struct Conv2DParams {
     std::string vectorize = "c";
     std::string accumulate = "rows";   // "c" only: "rows" (chunked, above) or "tile" (whole reduction per block)
@@ -41,6 +47,7 @@ struct Conv2DParams {
     int chunk_c = 0;
     bool pack_weights = false;   // weights in filter blocks: stored so (kernel_block) or copied per row group
     bool parallel = true;
+    std::string compute_at = "root";
 
     nlohmann::json to_json() const;
     // Overrides from a schedule file entry; unknown keys or bad values throw
@@ -50,10 +57,25 @@ struct Conv2DParams {
 
 Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Halide::Target &target);
 
+// Where a layer's stages go relative to other layers (compute_at).
+struct Placement {
+    // Set when the layer is computed inside its consumer's tasks: the loop
+    // level of those tasks (its consumer's, or further down a fused chain).
+    std::optional<Halide::LoopLevel> consumer_task;
+    // A producer is computed inside this layer's tasks, so this layer's
+    // padded input must be made per task too (not once, whole).
+    bool has_fused_producer = false;
+};
+
 // Applies the template: `store` is the Func the layer's values are written
 // to (the pipeline output, or stage.out for an intermediate).
 void apply_conv2d(lower::LayerStage &stage, Halide::Func store, bool is_pipeline_output,
-                  const Conv2DParams &params, const Halide::Target &target);
+                  const Conv2DParams &params, const Halide::Target &target, const Placement &placement = {});
+
+// The one Conv2D layer that reads `layer`, or null when it has another
+// number of readers, a non-Conv2D reader, or is a pipeline output: only
+// then may it be computed at its consumer.
+const graph::Layer *fusable_consumer(const graph::Graph &graph, const graph::Layer &layer);
 
 // A schedule file: per layer parameters plus where they came from.
 struct ScheduleFile {
