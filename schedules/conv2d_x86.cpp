@@ -26,7 +26,8 @@ using namespace Halide;
 nlohmann::json Conv2DParams::to_json() const {
     return {{"template", "conv2d_direct_x86"}, {"vectorize", vectorize}, {"accumulate", accumulate}, {"block_c", block_c},
             {"block_x", block_x},              {"rows", rows},           {"chunk_c", chunk_c},
-            {"pack_weights", pack_weights}, {"parallel", parallel},     {"compute_at", compute_at}};
+            {"pack_weights", pack_weights}, {"parallel", parallel},     {"parallel_channels", parallel_channels},
+            {"compute_at", compute_at}};
 }
 
 void Conv2DParams::update_from(const nlohmann::json &j, const std::string &where) {
@@ -65,13 +66,17 @@ void Conv2DParams::update_from(const nlohmann::json &j, const std::string &where
             if (v != "root" && v != "consumer")
                 throw SpecError(where + ".compute_at: expected \"root\" or \"consumer\", got " + v.dump());
             compute_at = v.get<std::string>();
+        } else if (k == "parallel_channels") {
+            if (!v.is_boolean())
+                throw SpecError(where + ".parallel_channels: expected true or false, got " + v.dump());
+            parallel_channels = v.get<bool>();
         } else if (k == "parallel") {
             if (!v.is_boolean()) throw SpecError(where + ".parallel: expected true or false, got " + v.dump());
             parallel = v.get<bool>();
         } else {
             throw SpecError(where + ": unknown schedule parameter '" + k +
                             "' (known: template, vectorize, accumulate, block_c, block_x, rows, chunk_c, pack_weights, parallel, "
-                            "compute_at)");
+                            "parallel_channels, compute_at)");
         }
     }
 }
@@ -122,20 +127,31 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
                 double e = block_efficiency(bc, bx, V, F, w);
                 if (e > best + 1e-9) best = e, p.block_c = bc, p.block_x = bx;
             }
-        // Short reductions (1x1, stems with few input channels, depthwise):
-        // accumulate each register tile over its whole reduction and store
-        // it straight from registers. Long ones (3x3 over 64+ channels):
-        // keep row accumulators and copy the block's weights densely once
-        // per row group, so the inner loop walks contiguous weights. Measured on Zen 3 AVX2 with
-        // bench_layers: 3x3 56x56x64 2.76 ms rows+packed vs 3.0-3.4 tile;
-        // 1x1 56x56x64->256 1.26 tile vs 1.41; 7x7/2 stem 2.59 vs 3.29.
-        if (cin_group * window < 256) {
+        // When the filter count is a multiple of the vector width the kernel
+        // can be stored in filter blocks (kernel_block), and every layer
+        // then does best accumulating each register tile over its whole
+        // reduction, storing it straight from registers, with the block's
+        // weights streamed contiguously. Zen 3 AVX2, convpipe bench, 1
+        // thread: 3x3 56x56x64 2.55 ms tile vs 2.71 row accumulators; 28x28
+        // 2.59 vs 2.72; 14x14 2.57 vs 2.66; 7x7x512 2.97 vs 3.08; 1x1
+        // 56x56x64->256 1.12 vs 1.27 unpacked; 7x7/2 stem 2.50 vs 2.56-2.79.
+        // Otherwise short reductions (1x1, stems, depthwise) still take
+        // tiles, and long ones (3x3 over 64+ channels) keep row
+        // accumulators and copy each block's weights densely per row group
+        // (3x3 56x56x64 2.76 ms so vs 3.0-3.4 as unpacked tiles).
+        const bool storable = F % V == 0;
+        if (storable || cin_group * window < 256) {
             p.accumulate = "tile";
+            p.pack_weights = storable;
             // Tasks of about an eighth of the image: few enough to be worth
             // their scheduling, and each pads only the input rows it reads.
             // (Depthwise 112x112x32 at 2 threads: 0.10 ms in row groups of
             // 14-56, 0.17 ms padding the whole image first.)
             p.rows = static_cast<int>(h > 0 ? rows_dividing(h, std::clamp<int64_t>(h / 8, 1, 32)) : 8);
+            // Images too short for eight row tasks split over channel blocks
+            // instead: 3x3 7x7x512 at 2 threads, 1.50 ms in 22 tasks of one
+            // block vs 1.73 in 7 one-row tasks (4 + 3 per thread).
+            if (h > 0 && h < 8 && F / (int64_t(V) * p.block_c) >= 4) p.parallel_channels = true, p.rows = 0;
         } else {
             p.accumulate = "rows";
             p.pack_weights = true;
@@ -266,17 +282,22 @@ void schedule_channels_tile(lower::LayerStage &s, Func store, bool is_output, co
     // rows it reads (in cache) instead of the whole image up front.
     const int64_t h = s.layer->output.shape[1];
     const int rows = p.rows > 0 ? p.rows : (h > 0 ? static_cast<int>(h) : 8);
+    // Tasks of one channel block each: the input is then padded once, up
+    // front (every task reads all of it), and no producer may be computed
+    // per task (each block would compute it again).
+    const bool channel_tasks = p.parallel_channels && !pad_at && !has_fused_producer;
     // A layer computed inside its consumer's task pads locally too.
-    const bool local_pad = (rows > 1 || pad_at || has_fused_producer) && graph::needs_zero_padding(s.layer->conv);
+    const bool local_pad =
+        !channel_tasks && (rows > 1 || pad_at || has_fused_producer) && graph::needs_zero_padding(s.layer->conv);
     auto tile = [&](Stage st, int x_factor, int r) {
         st.split(d.c, co, ci, cb, TailStrategy::ShiftInwards)
             .split(d.x, xo, xi, x_factor, TailStrategy::ShiftInwards)
-            .split(d.y, yo, yi, r, TailStrategy::ShiftInwards)
-            .reorder(ci, xi, xo, co, yi, yo, d.n)
-            .vectorize(ci, V)
-            .unroll(ci)
-            .unroll(xi)
-            .fuse(yo, d.n, t);
+            .split(d.y, yo, yi, r, TailStrategy::ShiftInwards);
+        if (channel_tasks)
+            st.reorder(ci, xi, xo, yi, co, yo, d.n).fuse(co, yo, t).fuse(t, d.n, t);
+        else
+            st.reorder(ci, xi, xo, co, yi, yo, d.n).fuse(yo, d.n, t);
+        st.vectorize(ci, V).unroll(ci).unroll(xi);
         if (p.parallel) st.parallel(t);
     };
     if (is_output && (bx > 1 || rows > 1)) {

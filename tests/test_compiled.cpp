@@ -201,5 +201,8 @@ INSTANTIATE_TEST_SUITE_P(
         std::make_pair("aot_groups_swish", R"({"accumulate": "tile", "block_x": 7, "parallel": false})"),
         std::make_pair("aot_groups_swish", R"({"rows": 5, "chunk_c": 1, "pack_weights": true})"),
         std::make_pair("aot_k7_s2_gelu", R"({"accumulate": "rows", "block_c": 3, "block_x": 2, "rows": 2, "chunk_c": 1})"),
-        std::make_pair("aot_k1_relu", R"({"accumulate": "tile", "block_c": 4, "block_x": 3})")),
+        std::make_pair("aot_k1_relu", R"({"accumulate": "tile", "block_c": 4, "block_x": 3})"),
+        std::make_pair("aot_nobias_linear", R"({"accumulate": "tile", "pack_weights": true, "parallel_channels": true, "rows": 3})"),
+        std::make_pair("aot_nobias_linear", R"({"accumulate": "rows", "pack_weights": true, "block_c": 3, "rows": 2})"),
+        std::make_pair("aot_k3_same_tanh", R"({"accumulate": "tile", "pack_weights": true, "parallel_channels": true, "rows": 0})")),
     [](const auto &info) { return "v" + std::to_string(info.index); });

@@ -6,17 +6,32 @@
 
 namespace convpipe::graph {
 
-Shape packed_kernel_shape(const Shape &k, int block) {
-    if (block <= 0) return k;
+void packed_kernel_shape(const Shape &k, int block, Shape &out) {
+    if (block <= 0) {
+        out = k;
+        return;
+    }
     if (k.size() != 4) throw Error("a Conv2D kernel has 4 dimensions (KH, KW, Cin, F), got " + shape_to_string(k));
-    return {(k[3] + block - 1) / block, k[0], k[1], k[2], block};
+    out.resize(5);
+    out[0] = (k[3] + block - 1) / block;
+    out[1] = k[0];
+    out[2] = k[1];
+    out[3] = k[2];
+    out[4] = block;
+}
+
+Shape packed_kernel_shape(const Shape &k, int block) {
+    Shape out;
+    packed_kernel_shape(k, block, out);
+    return out;
 }
 
 void pack_kernel(const Tensor &keras, int block, Tensor &packed) {
-    const Shape &k = keras.shape();
-    if (packed.shape() != packed_kernel_shape(k, block))
+    const Shape &k = keras.shape(), &p = packed.shape();
+    if (block <= 0 || k.size() != 4 || p.size() != 5 || p[0] != (k[3] + block - 1) / block || p[1] != k[0] ||
+        p[2] != k[1] || p[3] != k[2] || p[4] != block)
         throw Error("pack_kernel: expected a buffer of shape " + shape_to_string(packed_kernel_shape(k, block)) +
-                    ", got " + shape_to_string(packed.shape()));
+                    ", got " + shape_to_string(p));
     const int64_t taps = k[0] * k[1] * k[2], filters = k[3];
     const float *src = keras.data();
     float *dst = packed.data();

@@ -264,7 +264,7 @@ void Pipeline::run_into(const std::vector<Tensor> &inputs, std::vector<Tensor> &
     for (size_t i = 0; i < call.size(); i++) {
         st.stored_shapes[i] = st.shapes[i];
         if (blocks[i] <= 0) continue;
-        st.stored_shapes[i] = graph::packed_kernel_shape(st.shapes[i], blocks[i]);
+        graph::packed_kernel_shape(st.shapes[i], blocks[i], st.stored_shapes[i]);
         if (!(st.bound[i] && st.packed_block[i] == blocks[i])) {
             st.packed[i].resize(st.stored_shapes[i]);
             graph::pack_kernel(*st.pointers[i], blocks[i], st.packed[i]);

@@ -27,7 +27,9 @@ namespace convpipe::schedule {
 //                  With "accumulate": "tile" each register block runs its
 //                  whole reduction at once and stores from registers; `rows`
 //                  then sets the rows per parallel task (each task pads only
-//                  the input rows it reads).
+//                  the input rows it reads); with "parallel_channels" each
+//                  task also takes just one channel block (more, smaller
+//                  tasks for small images; the input is padded once).
 //   vectorize "x": for layers with fewer filters than a vector holds: block_x
 //                  vectors of output columns x every output channel.
 // Accumulators live in registers: "c" needs block_c*block_x of them plus
@@ -47,6 +49,7 @@ struct Conv2DParams {
     int chunk_c = 0;
     bool pack_weights = false;   // weights in filter blocks: stored so (kernel_block) or copied per row group
     bool parallel = true;
+    bool parallel_channels = false;    // "tile" only: tasks of one channel block x `rows` rows
     std::string compute_at = "root";
 
     nlohmann::json to_json() const;

@@ -17,6 +17,8 @@ namespace convpipe::graph {
 // The packed shape of a Keras kernel shape; block 0 means unpacked (the same
 // shape back).
 Shape packed_kernel_shape(const Shape &keras_shape, int block);
+// The same into `out`, without allocating when it already has room.
+void packed_kernel_shape(const Shape &keras_shape, int block, Shape &out);
 
 // Packs `keras` (shape [KH, KW, Cin/groups, F]) into `packed`, which must
 // already have packed_kernel_shape(keras.shape(), block).
