@@ -108,7 +108,9 @@ int64_t rows_dividing(int64_t height, int64_t limit) {
 
 Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
     const int V = target.natural_vector_size<float>();
-    const bool wide = target.has_feature(Target::AVX512);
+    // AVX-512 (any of Halide's avx512* features: 16 floats per vector) has
+    // 32 vector registers; AVX2 and SSE have 16.
+    const bool wide = V >= 16;
     const int registers = wide ? 32 : 16;
     const graph::Conv2D &c = layer.conv;
     const int64_t F = c.filters;
