@@ -1,7 +1,18 @@
 // conv2d_direct_x86: direct convolution with register blocking.
 //
-// Loop nest ("vectorize": "c"), for each image n, block of V*block_c output
-// channels (V = floats per vector) and group of `rows` output rows (parallel):
+// Loop nests ("vectorize": "c"; V = floats per vector, a register block is
+// block_c vectors of output channels x block_x output columns):
+//
+// "accumulate": "tile" (the default wherever the kernel can be stored in
+// filter blocks), for each image n and group of `rows` output rows
+// (parallel; with parallel_channels, each channel block of them too):
+//   for y in rows, for each channel block, for x0 in steps of block_x:
+//     registers = bias
+//     for ky, kx, ci: acc[x][v] += in(ci, x+kx, y+ky) * W(v, ci, kx, ky)
+//     out = activation(registers)
+//
+// "accumulate": "rows", for each image n, channel block and group of `rows`
+// output rows (parallel):
 //   acc[rows][W][block] = bias                                (L1/L2 buffer)
 //   for each chunk of chunk_c input channels:
 //     for y in rows, for x0 in steps of block_x:
@@ -9,10 +20,13 @@
 //       for ky, kx, ci in chunk: acc[x][v] += in(ci, x+kx, y+ky) * W(v, ci, kx, ky)
 //       store the registers back
 //   out = activation(acc)
+//
 // The 'same' padding is materialised per row group (rows + K - 1 input rows),
 // so the inner loop reads without conditions. AVX2 has 16 vector registers:
 // block_c=2, block_x=5 holds 10 accumulators, 2 weight vectors and a
-// broadcast; AVX-512 has 32: block_c=4, block_x=6 holds 24 + 4 + 1.
+// broadcast; AVX-512 has 32: block_c=4, block_x=6 holds 24 + 4 + 1. A layer
+// with compute_at "consumer" runs the same nest, serially, inside each task
+// of the layer that reads it, for the rows that task needs.
 #include <algorithm>
 #include <cstdint>
 
