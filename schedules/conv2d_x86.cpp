@@ -156,7 +156,21 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
         // accumulators and copy each block's weights densely per row group
         // (3x3 56x56x64 2.76 ms so vs 3.0-3.4 as unpacked tiles).
         const bool storable = F % V == 0;
-        if (storable || cin_group * window < 256) {
+        if (wide && cin_group * window >= 256 && cin_group % 16 == 0 && w >= 14) {
+            // AVX-512 (an Intel Xeon, bench_layers, two runs side by side):
+            // whole-reduction tiles stream each block's weights from L2 at
+            // every step and reached 64-67% of peak on 3x3 56x56x64 and
+            // 28x28x128; row accumulators over chunks of 16 input channels
+            // (the chunk's 37 KB of weights stay in L1) with a 4x6 block
+            // reached 82-87%, and 14x14x256 went from 0.56x to 0.63-0.67x
+            // oneDNN. (7x7 images lose: 0.49x vs 0.69x; they keep tiles.)
+            p.accumulate = "rows";
+            p.pack_weights = true;
+            p.chunk_c = 16;
+            p.block_c = static_cast<int>(std::min<int64_t>(4, F / V));
+            p.block_x = 6;
+            p.rows = static_cast<int>(h >= 28 ? rows_dividing(h, 4) : 0);
+        } else if (storable || cin_group * window < 256) {
             p.accumulate = "tile";
             p.pack_weights = storable;
             // Tasks of about an eighth of the image: few enough to be worth
