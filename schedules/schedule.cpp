@@ -84,9 +84,10 @@ GraphParams choose_params(const graph::Graph &graph, const ScheduleFile *file, c
         // writes) is computed inside a 1x1 consumer's tasks: its output then
         // goes from cache to cache, and a 1x1 window needs no halo rows
         // computed twice. MobileNet's dw3x3 -> 1x1 on 112x112x32, Zen 3,
-        // convpipe bench: 0.43 ms fused vs 0.46 ms apart at 2 threads, equal
-        // at 1. Layers with longer reductions are compute-bound and would
-        // only pay for the halo.
+        // convpipe bench (bench/fusion): 0.42 ms fused vs 0.44 apart at 2
+        // threads, 0.82 vs 0.79 at 1. Layers with longer reductions are
+        // compute-bound and would only pay for the halo (two 3x3 layers at
+        // 56x56x64: 10-13% slower fused).
         const graph::Layer *consumer = fusable_consumer(graph, l);
         if (consumer && l.in_channels / l.conv.groups * l.conv.kernel_h * l.conv.kernel_w <= 16 &&
             consumer->conv.kernel_h == 1 && consumer->conv.kernel_w == 1 && consumer->conv.stride_h == 1 &&
