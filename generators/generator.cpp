@@ -147,10 +147,7 @@ int write_glue(int argc, char **argv) {
         Target t(targets[v]);
         auto blocks = convpipe::schedule::kernel_blocks(g, convpipe::schedule::choose_params(g, file.get(), t), t);
         f << "const int kBlocks_" << variants[v] << "[] = {";
-        for (size_t i = 0; i < n_in; i++) {
-            convpipe::Shape stored = convpipe::lower::storage_shape(call[i], blocks);
-            f << (i ? ", " : "") << (stored == call[i].shape ? 0 : stored.back());
-        }
+        for (size_t i = 0; i < n_in; i++) f << (i ? ", " : "") << convpipe::lower::call_input_block(call[i], blocks);
         f << (n_in ? "" : "0") << "};\n";
     }
     f << "\n";

@@ -41,7 +41,7 @@ public:
             Shape stored = lower::storage_shape(v, blocks);
             params_.emplace_back(Float(32), static_cast<int>(stored.size()), graph::argument_identifier(v.name));
             bindings.push_back(lower::bind_input(params_.back(), stored));
-            input_blocks_.push_back(stored == v.shape ? 0 : static_cast<int>(stored.back()));
+            input_blocks_.push_back(lower::call_input_block(v, blocks));
         }
         lower::LoweredGraph lowered = lower::lower_graph(g, bindings, blocks);
         const lower::Dims &d = lower::dims();

@@ -147,13 +147,17 @@ LayerStage lower_conv(const graph::Layer &layer, const InputBinding &in, const I
 
 }  // namespace
 
-Shape storage_shape(const graph::Value &v, const KernelBlocks &blocks) {
+int call_input_block(const graph::Value &v, const KernelBlocks &blocks) {
     const std::string suffix = ".kernel";
     if (v.name.size() > suffix.size() && v.name.compare(v.name.size() - suffix.size(), suffix.size(), suffix) == 0) {
         auto it = blocks.find(v.name.substr(0, v.name.size() - suffix.size()));
-        if (it != blocks.end()) return graph::packed_kernel_shape(v.shape, it->second);
+        if (it != blocks.end()) return it->second;
     }
-    return v.shape;
+    return 0;
+}
+
+Shape storage_shape(const graph::Value &v, const KernelBlocks &blocks) {
+    return graph::packed_kernel_shape(v.shape, call_input_block(v, blocks));
 }
 
 InputBinding bind_input(ImageParam in, const Shape &shape) {

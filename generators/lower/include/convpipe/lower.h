@@ -54,8 +54,10 @@ struct LoweredGraph {
 // pipeline takes as input.
 using KernelBlocks = std::map<std::string, int>;
 
-// The shape a call input has in storage: run-time kernels of packed layers
-// are packed (convpipe/layout.h), everything else is as the graph says.
+// The filter block a call input is stored packed in: its layer's block when
+// it is a run-time kernel of a packed layer, else 0 (as the graph says).
+int call_input_block(const graph::Value &call_input, const KernelBlocks &blocks);
+// The shape a call input has in storage (convpipe/layout.h).
 Shape storage_shape(const graph::Value &call_input, const KernelBlocks &blocks);
 
 // Declares a call input dense and zero-based, with its fixed sizes promised
