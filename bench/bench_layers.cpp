@@ -3,8 +3,13 @@
 // CPU's measured FMA peak.
 //
 //   bench_layers [--threads 1|2|1,2] [--layers SUBSTRING[,SUBSTRING...]]
-//                [--seconds S] [--attempts N] [--isa auto|avx512|avx2] [--json]
+//                [--layer "NxHxWxC->F KHxKW [sS] [dD] [gG|dw] [valid] [linear]"]...
+//                [--spec FILE.json]... [--seconds S] [--attempts N]
+//                [--isa auto|avx512|avx2] [--json]
 //
+// --layer and --spec add layers outside the suite (any shape, compiled in
+// process by the JIT with the same heuristic schedules); given alone they
+// replace the suite, with --layers too they add to the layers it picks.
 // --seconds: measuring time per layer and thread count; --attempts: how often
 // a layer is measured again when the CPU was busy with other work around it.
 //
@@ -38,6 +43,7 @@
 
 #include <oneapi/dnnl/dnnl.hpp>
 
+#include "convpipe/compiler.h"
 #include "convpipe/convpipe.h"
 #include "fma_peak.h"
 
@@ -56,6 +62,8 @@ constexpr double kQuietFraction = 0.9;
 struct Options {
     std::vector<int> threads{1, 2};
     std::vector<std::string> layer_filters;
+    std::vector<std::string> extra_layers;   // --layer descriptions
+    std::vector<std::string> extra_specs;    // --spec files
     double seconds = 2.0;
     int attempts = 3;          // per layer, while the machine is busy
     std::string isa = "auto";
@@ -73,8 +81,11 @@ std::vector<std::string> split(const std::string &text, char sep) {
 
 [[noreturn]] void usage_error(const std::string &message) {
     std::cerr << "bench_layers: " << message << "\n"
-              << "usage: bench_layers [--threads 1|2|1,2] [--layers SUBSTRING[,...]] [--seconds S]\n"
-              << "                    [--attempts N] [--isa auto|avx512|avx2] [--json]\n";
+              << "usage: bench_layers [--threads 1|2|1,2] [--layers SUBSTRING[,...]]\n"
+              << "                    [--layer \"NxHxWxC->F KHxKW [sS] [dD] [gG|dw] [valid] [linear]\"]...\n"
+              << "                    [--spec FILE.json]... [--seconds S] [--attempts N]\n"
+              << "                    [--isa auto|avx512|avx2] [--json]\n"
+              << "e.g. bench_layers --layer \"1x28x28x96->160 3x3 s2\" --layer \"1x56x56x48->48 5x5 dw\"\n";
     std::exit(2);
 }
 
@@ -97,6 +108,10 @@ Options parse_options(int argc, char **argv) {
             if (o.threads.empty()) usage_error("--threads: expected at least one count");
         } else if (arg == "--layers") {
             o.layer_filters = split(value(), ',');
+        } else if (arg == "--layer") {
+            o.extra_layers.push_back(value());
+        } else if (arg == "--spec") {
+            o.extra_specs.push_back(value());
         } else if (arg == "--seconds") {
             const std::string v = value();
             char *end = nullptr;
@@ -178,6 +193,7 @@ struct Suite {
     std::vector<convpipe::Tensor> data;      // x alone: kernel and bias are bound
     std::vector<convpipe::Tensor> outputs;   // reused by run_into
     double flops = 0;
+    bool jit = false;   // compiled in process (--layer, --spec)
 };
 
 convpipe::Tensor random_tensor(const convpipe::Shape &shape, float scale, uint32_t seed) {
@@ -188,8 +204,11 @@ convpipe::Tensor random_tensor(const convpipe::Shape &shape, float scale, uint32
     return t;
 }
 
-Suite open_layer(const std::string &name) {
-    Suite s{name, convpipe::Pipeline::open(name, convpipe::Device::CPU)};
+// `pipeline` must hold one Conv2D layer whose input shape is fully given and
+// whose kernel and bias are call inputs.
+Suite open_layer(const std::string &name, convpipe::Pipeline pipeline) {
+    Suite s{name, std::move(pipeline)};
+    s.jit = s.pipeline.description().rfind("JIT", 0) == 0;
     const graph::Graph &g = s.pipeline.graph();
     if (g.layers.size() != 1 || g.layers[0].kind != graph::OpKind::Conv2D)
         throw convpipe::Error(name + ": bench_layers expects a single Conv2D layer");
@@ -219,6 +238,52 @@ Suite open_layer(const std::string &name) {
     return s;
 }
 
+// A --layer description, "NxHxWxC->F KHxKW [sS] [dD] [gG|dw] [valid] [linear]"
+// (the shape column's own notation), as a one-layer spec. The spec parser
+// checks the numbers (groups dividing the channels and so on).
+std::string layer_spec_json(const std::string &desc, int index) {
+    auto bad = [&desc](const std::string &why) {
+        usage_error("--layer \"" + desc + "\": " + why +
+                    "; expected \"NxHxWxC->F KHxKW [sS] [dD] [gG|dw] [valid] [linear]\"");
+    };
+    auto number = [&bad](const std::string &text) {
+        char *end = nullptr;
+        const long v = std::strtol(text.c_str(), &end, 10);
+        if (text.empty() || *end || v < 1 || v > (1L << 20)) bad("'" + text + "' is not a positive size");
+        return v;
+    };
+    std::vector<std::string> tokens = split(desc, ' ');
+    if (tokens.size() < 2) bad("too few fields");
+    const size_t arrow = tokens[0].find("->");
+    if (arrow == std::string::npos) bad("no '->F' after the input shape");
+    std::vector<std::string> dims = split(tokens[0].substr(0, arrow), 'x');
+    if (dims.size() != 4) bad("the input shape needs four sizes, NxHxWxC");
+    const long filters = number(tokens[0].substr(arrow + 2));
+    std::vector<std::string> window = split(tokens[1], 'x');
+    if (window.size() != 2) bad("the window must be KHxKW");
+    long stride = 1, dilation = 1, groups = 1;
+    std::string padding = "same", activation = "relu";
+    for (size_t i = 2; i < tokens.size(); i++) {
+        const std::string &t = tokens[i];
+        if (t == "dw") groups = number(dims[3]);
+        else if (t == "valid") padding = "valid";
+        else if (t == "linear") activation = "linear";
+        else if (t.size() > 1 && t[0] == 's') stride = number(t.substr(1));
+        else if (t.size() > 1 && t[0] == 'd') dilation = number(t.substr(1));
+        else if (t.size() > 1 && t[0] == 'g') groups = number(t.substr(1));
+        else bad("unknown field '" + t + "'");
+    }
+    const std::string name = "layer" + std::to_string(index);
+    std::ostringstream o;
+    o << "{\"name\": \"" << name << "\", \"input\": {\"name\": \"x\", \"shape\": [" << number(dims[0]) << ", "
+      << number(dims[1]) << ", " << number(dims[2]) << ", " << number(dims[3]) << "]}, \"layers\": [{\"type\": "
+      << "\"Conv2D\", \"name\": \"conv\", \"filters\": " << filters << ", \"kernel_size\": ["
+      << number(window[0]) << ", " << number(window[1]) << "], \"strides\": [" << stride << ", " << stride
+      << "], \"dilation_rate\": [" << dilation << ", " << dilation << "], \"groups\": " << groups
+      << ", \"padding\": \"" << padding << "\", \"activation\": \"" << activation << "\"}]}";
+    return o.str();
+}
+
 std::string describe(const Suite &s) {
     const graph::Conv2D &c = s.conv->conv;
     std::ostringstream o;
@@ -226,7 +291,10 @@ std::string describe(const Suite &s) {
     o << in[0] << "x" << in[1] << "x" << in[2] << "x" << in[3] << "->" << c.filters << " " << c.kernel_h << "x"
       << c.kernel_w;
     if (c.stride_h != 1 || c.stride_w != 1) o << " s" << c.stride_h;
+    if (c.dilation_h != 1 || c.dilation_w != 1) o << " d" << c.dilation_h;
     if (c.groups != 1) o << (c.groups == s.conv->in_channels ? " dw" : " g" + std::to_string(c.groups));
+    if (c.padding == graph::Padding::Valid) o << " valid";
+    if (c.activation == graph::Activation::Linear) o << " linear";
     return o.str();
 }
 
@@ -514,12 +582,28 @@ int main(int argc, char **argv) {
 
         // The suite, in the order bench/CMakeLists.txt lists it.
         std::vector<Suite> suite;
-        for (const std::string &name : split(CONVPIPE_BENCH_LAYERS, ',')) {
-            bool wanted = o.layer_filters.empty();
-            for (const std::string &f : o.layer_filters) wanted = wanted || name.find(f) != std::string::npos;
-            if (wanted) suite.push_back(open_layer(name));
+        const bool extras = !o.extra_layers.empty() || !o.extra_specs.empty();
+        if (!extras || !o.layer_filters.empty()) {
+            for (const std::string &name : split(CONVPIPE_BENCH_LAYERS, ',')) {
+                bool wanted = o.layer_filters.empty();
+                for (const std::string &f : o.layer_filters) wanted = wanted || name.find(f) != std::string::npos;
+                if (wanted) suite.push_back(open_layer(name, convpipe::Pipeline::open(name, convpipe::Device::CPU)));
+            }
+            if (suite.empty()) usage_error("--layers: no layer of the suite matches");
         }
-        if (suite.empty()) usage_error("--layers: no layer of the suite matches");
+        // Layers outside the suite, compiled in process for this CPU (or its
+        // AVX2 subset under --isa avx2).
+        if (extras && o.isa == "avx2" && !std::getenv("HL_JIT_TARGET"))
+            setenv("HL_JIT_TARGET", "x86-64-linux-avx-avx2-f16c-fma-sse41", 1);
+        for (size_t i = 0; i < o.extra_layers.size(); i++) {
+            const std::string &desc = o.extra_layers[i];
+            graph::Graph g = graph::parse_spec(layer_spec_json(desc, int(i) + 1), "--layer \"" + desc + "\"", ".");
+            suite.push_back(open_layer(g.name, convpipe::compile_graph(g)));
+        }
+        for (const std::string &path : o.extra_specs) {
+            convpipe::Pipeline p = convpipe::compile_spec(path);
+            suite.push_back(open_layer(p.name(), std::move(p)));
+        }
 
         if (!o.json) {
             const dnnl::version_t *v = dnnl::version();
@@ -570,7 +654,7 @@ int main(int argc, char **argv) {
                 r.threads = threads;
                 r.flops = s.flops;
                 r.onednn_impl = dnnl_conv.implementation();
-                r.convpipe_isa = convpipe::last_cpu_isa();
+                r.convpipe_isa = s.jit ? "jit" : convpipe::last_cpu_isa();
                 r.error = relative_error(s.outputs.at(0).data(), dnnl_conv.output(), s.outputs.at(0).size());
                 all_agree = all_agree && r.error <= kMaxRelativeError;
                 results.back().push_back(r);
@@ -584,7 +668,8 @@ int main(int argc, char **argv) {
             if (!o.json) print_table(threads, peaks.back(), results.back());
         }
         if (o.json) print_json(o, load_at_start, o.threads, peaks, results);
-        else std::cout << "\nconvpipe ran its " << results.back().back().convpipe_isa << " variant\n";
+        else if (!suite.front().jit || !suite.back().jit)
+            std::cout << "\nconvpipe's linked layers ran their " << convpipe::last_cpu_isa() << " variant\n";
         if (!all_agree) {
             std::cerr << "bench_layers: convpipe and oneDNN disagree (relative error above " << kMaxRelativeError
                       << ") on a layer marked MISMATCH\n";

@@ -97,17 +97,23 @@ void Conv2DParams::update_from(const nlohmann::json &j, const std::string &where
 
 // Estimated share of FMA peak of a register block of bc vectors x bx
 // columns. Each reduction step issues bc*bx FMAs (two per cycle) and loads bc
-// weight vectors and bx broadcasts (two per cycle); FMA latency (4-5 cycles,
-// two pipes) needs about 10 independent accumulators to hide; channels and
-// columns computed past the layer's edges (the last block is shifted or
-// rounded) are wasted.
-double block_efficiency(int bc, int bx, int V, int64_t filters, int64_t width) {
+// weight vectors and bx broadcasts (two per cycle); FMA latency needs
+// `latency_accumulators` independent accumulators to hide (two pipes of 4
+// cycles: 8 on Zen 3, where 2x4 blocks beat 2x5 by 5% on 3x3 56x56x64 and
+// 28x28x128); channels and columns computed past the layer's edges (the last
+// block is shifted or rounded) are wasted.
+double block_efficiency(int bc, int bx, int V, int64_t filters, int64_t width, int latency_accumulators) {
     double fma_cycles = bc * bx / 2.0, load_cycles = (bc + bx) / 2.0;
-    double issue = fma_cycles / std::max(fma_cycles, load_cycles) * std::min(1.0, bc * bx / 10.0);
+    double issue = fma_cycles / std::max(fma_cycles, load_cycles) * std::min(1.0, bc * bx / double(latency_accumulators));
     double cols = width > 0 ? double(width) / double((width + bx - 1) / bx * bx) : 1.0;
     int64_t cb = int64_t(V) * bc;
     double chans = double(filters) / double((filters + cb - 1) / cb * cb);
     return issue * cols * chans;
+}
+
+bool few_taps(const graph::Layer &layer) {
+    const graph::Conv2D &c = layer.conv;
+    return layer.in_channels / c.groups * c.kernel_h * c.kernel_w <= 32;
 }
 
 // Rows per group: at most `limit`, and dividing the height when it is known,
@@ -118,6 +124,19 @@ int64_t rows_dividing(int64_t height, int64_t limit) {
     for (int64_t r = std::min(height, limit); r > 1; r--)
         if (height % r == 0 && r * 2 >= limit) return r;
     return limit;
+}
+
+// Rows per row-group task for at least `tasks` tasks per image: the most
+// rows that divide the height into an even number of tasks (equal shares for
+// two threads; 3x3 14x14x256 at 2 threads: 1.35 ms in 14 tasks, 1.48 in 7),
+// or into 16 or more, where an odd one out costs little; else
+// rows_dividing's choice.
+int64_t rows_per_task(int64_t height, int64_t tasks) {
+    for (int64_t r = std::min<int64_t>(32, height / tasks); r >= 1; r--) {
+        const int64_t n = height / r;
+        if (height % r == 0 && (n % 2 == 0 || n >= 16)) return r;
+    }
+    return rows_dividing(height, std::clamp<int64_t>((height + tasks - 1) / tasks, 1, 32));
 }
 
 Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
@@ -137,11 +156,21 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
         // The register block with the best estimated efficiency: accumulators
         // plus bc weight vectors plus a broadcast must fit the registers.
         double best = -1;
-        // Widest channel blocks first: on ties they need fewer loads per FMA.
+        // Largest blocks first, and a smaller one only when it is estimated
+        // 2% better: more accumulators leave slack for the loads and loop
+        // overhead the model does not count (7x7/2 stem, 112 columns: 2x6
+        // 2.49 ms vs 2x4 2.52, which the model puts 1.8% ahead).
+        // The AVX-512 figures that set its blocks were taken with 10
+        // accumulators as the latency bound; it keeps that.
+        // With AVX2, blocks narrower than 4 columns measured below the model:
+        // 3x3 blocks lost 4-6% to 2x5 and 2x6 (1x1 4x14x14x256->1024, 7x1
+        // 17x17x160->192), so they are not considered.
+        const int latency_accumulators = wide ? 10 : 8;
+        const int min_bx = wide ? 1 : static_cast<int>(std::clamp<int64_t>(w, 1, 4));
         for (int bc = static_cast<int>(std::min<int64_t>(wide ? 4 : 3, F / V)); bc >= 1; bc--)
-            for (int bx = 1; bc * bx + bc + 1 <= registers && bx <= 16; bx++) {
-                double e = block_efficiency(bc, bx, V, F, w);
-                if (e > best + 1e-9) best = e, p.block_c = bc, p.block_x = bx;
+            for (int bx = std::min(16, (registers - bc - 1) / bc); bx >= min_bx; bx--) {
+                double e = block_efficiency(bc, bx, V, F, w, latency_accumulators);
+                if (e > best * 1.02) best = e, p.block_c = bc, p.block_x = bx;
             }
         // When the filter count is a multiple of the vector width the kernel
         // can be stored in filter blocks (kernel_block), and every layer
@@ -159,7 +188,7 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
         // the template): 2 vectors x 4 columns. Zen 3 AVX2, MobileNet dw3x3
         // 112x112x32, 1 thread: 0.176 ms vs 0.194 for the 2x6 block the
         // cost model prefers (which counts no loads saved by the unrolling).
-        if (cin_group * window <= 16) p.block_c = static_cast<int>(std::min<int64_t>(2, F / V)), p.block_x = 4;
+        if (few_taps(layer)) p.block_c = static_cast<int>(std::min<int64_t>(2, F / V)), p.block_x = 4;
         const bool storable = F % V == 0;
         if (wide && cin_group * window >= 256 && cin_group % 16 == 0 && w >= 14) {
             // AVX-512 (an Intel Xeon, bench_layers, two runs side by side):
@@ -178,11 +207,24 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
         } else if (storable || cin_group * window < 256) {
             p.accumulate = "tile";
             p.pack_weights = storable;
-            // Tasks of about an eighth of the image: few enough to be worth
-            // their scheduling, and each pads only the input rows it reads.
-            // (Depthwise 112x112x32 at 2 threads: 0.10 ms in row groups of
-            // 14-56, 0.17 ms padding the whole image first.)
-            p.rows = static_cast<int>(h > 0 ? rows_dividing(h, std::clamp<int64_t>(h / 8, 1, 32)) : 8);
+            // Row-group tasks, each padding only the input rows it reads
+            // (depthwise 112x112x32 at 2 threads: 0.10 ms in row groups of
+            // 14-56, 0.17 ms padding the whole image first): up to eight per
+            // image, two at least, and a power of two (even shares for 2, 4
+            // or 8 threads), of at least ~512K multiply-adds each, since
+            // smaller ones cost more in scheduling and halo rows padded
+            // twice than they gain (depthwise 3x3 14x14x576, 2 threads:
+            // 0.032 ms in 2 tasks, 0.042 in 7, 0.05-0.13 in 14; 5x5
+            // 28x28x120: 0.047 ms in 4, 0.065 in 14).
+            p.rows = 8;
+            if (h > 0) {
+                int64_t tasks = 8;
+                if (w > 0) {
+                    const double macs = double(h) * double(w) * double(F) * double(cin_group * window);
+                    while (tasks > 2 && macs / double(tasks) < 512.0 * 1024) tasks /= 2;
+                }
+                p.rows = static_cast<int>(rows_per_task(h, tasks));
+            }
             // Images too short for eight row tasks split over channel blocks
             // instead: 3x3 7x7x512 at 2 threads, 1.50 ms in 22 tasks of one
             // block vs 1.73 in 7 one-row tasks (4 + 3 per thread).
@@ -365,15 +407,15 @@ void schedule_channels_tile(lower::LayerStage &s, Func store, bool is_output, co
     s.conv.compute_at(store, xo).vectorize(d.c, V).unroll(d.c).unroll(d.x);
     s.conv.update().reorder(d.c, d.x, rc, rkx, rky, d.y, d.n).vectorize(d.c, V).unroll(d.c).unroll(d.x);
     const int64_t cin_group = s.layer->in_channels / s.layer->conv.groups;
-    const bool few_taps = cin_group * s.layer->conv.kernel_h * s.layer->conv.kernel_w <= 16;
+    const bool unrolled_window = few_taps(*s.layer);
     if (cin_group <= 4) s.conv.update().unroll(rc);
     // Depthwise-like reductions (a few taps): the window unrolled, so LLVM
     // keeps the block's weights out of the column loop and loads each input
     // vector once for all the taps that read it.
-    if (few_taps) s.conv.update().unroll(rkx).unroll(rky);
+    if (unrolled_window) s.conv.update().unroll(rkx).unroll(rky);
     if (!graph::needs_zero_padding(s.layer->conv)) return;   // reads the input directly
     if (local_pad) {
-        if (few_taps && !pad_at) {
+        if (unrolled_window && !pad_at) {
             // Row by row, as the output rows need them, in a buffer of a few
             // rows (Halide folds it): the rows stay in L1 between the three
             // output rows that read each. Depthwise 112x112x32, 1 thread:
@@ -387,8 +429,23 @@ void schedule_channels_tile(lower::LayerStage &s, Func store, bool is_output, co
         s.padded.compute_root().fuse(d.y, d.n, yn);
         if (p.parallel) s.padded.parallel(yn);
     }
-    if (s.layer->in_channels >= V) s.padded.vectorize(d.c, V, TailStrategy::GuardWithIf);
-    else s.padded.vectorize(d.x, V);
+    if (s.layer->in_channels >= V) {
+        s.padded.vectorize(d.c, V, TailStrategy::GuardWithIf);
+    } else {
+        // Few channels (stems): vectors across columns with every channel
+        // unrolled, which Halide turns into one dense, interleaved store;
+        // the columns inside the image then copy contiguous memory, without
+        // gathers or the edge test. 3x3/2 on 224x224x3: 0.30 vs 0.37 ms;
+        // 7x7/2: 2.45 vs 2.49 ms (1 thread).
+        s.padded.bound(d.c, 0, static_cast<int>(s.layer->in_channels))
+            .vectorize(d.x, V)
+            .unroll(d.c)
+            .partition(d.x, Partition::Always);
+    }
+    // The copy's channel loop unrolled (up to 8 vectors): depthwise 3x3
+    // 112x112x32 0.155 vs 0.163 ms, 112x112x64 stride 2 0.155 vs 0.163, on
+    // 1 thread; no change on 3x3 56x56x64.
+    if (s.layer->in_channels % V == 0 && s.layer->in_channels <= 8 * V) s.padded.unroll(d.c);
 }
 
 void schedule_columns(lower::LayerStage &s, Func store, bool is_output, const Conv2DParams &p, const Target &target,

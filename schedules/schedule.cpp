@@ -89,7 +89,7 @@ GraphParams choose_params(const graph::Graph &graph, const ScheduleFile *file, c
         // compute-bound and would only pay for the halo (two 3x3 layers at
         // 56x56x64: 10-13% slower fused).
         const graph::Layer *consumer = fusable_consumer(graph, l);
-        if (consumer && l.in_channels / l.conv.groups * l.conv.kernel_h * l.conv.kernel_w <= 16 &&
+        if (consumer && few_taps(l) &&
             consumer->conv.kernel_h == 1 && consumer->conv.kernel_w == 1 && consumer->conv.stride_h == 1 &&
             consumer->conv.stride_w == 1)
             p.compute_at = "consumer";

@@ -9,6 +9,7 @@
 
 #include <gmock/gmock.h>
 
+#include "Halide.h"
 #include "convpipe/compiler.h"
 #include "convpipe/convpipe.h"
 #include "reference/reference.h"
@@ -122,6 +123,20 @@ TEST(RunInto, AcceptsHwAndHwcInputs) {
     expect_close(c[0], b[0], "HWC vs NHWC", 0);
     // The edge filter by hand at the last row, where 'same' pads below.
     EXPECT_EQ(shape_to_string(a[0].shape()), "[1, 5, 7, 1]");
+}
+
+// The JIT runs on libHalide's own thread pool, not the AOT runtime's: a
+// set_num_threads() after compilation must still reach it.
+TEST(Jit, FollowsSetNumThreads) {
+    Pipeline p = compile_spec((specs_root() / "aot_chain.json").string());
+    std::vector<Tensor> inputs = random_call_inputs(p.graph(), {1, 9, 10, 4}, 5);
+    for (int threads : {1, 3, 2}) {
+        set_num_threads(threads);
+        p.run(inputs);
+        EXPECT_EQ(Halide::Internal::JITSharedRuntime::get_num_threads(), threads);
+    }
+    set_num_threads(0);
+    expect_matches_reference(p, p.graph(), 22, "JIT after thread count changes");
 }
 
 TEST(Schedules, FileReplacesHeuristicInAotBuild) {

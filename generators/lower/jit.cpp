@@ -1,5 +1,6 @@
 // In-process compilation: the graph lowered and scheduled exactly as the
 // Generator does it, compiled with Halide's JIT for this machine.
+#include <atomic>
 #include <cstdlib>
 #include <mutex>
 
@@ -76,6 +77,7 @@ public:
             params_[i].set(wrap(const_cast<float *>(inputs[i]->data()), shapes[i]));
         std::vector<Buffer<>> outs;
         for (Tensor &t : outputs) outs.push_back(wrap(t.data(), t.shape()));
+        apply_thread_count();
         CallContext ctx;
         ctx.handlers.custom_error = &CallContext::on_error;
         try {
@@ -87,6 +89,14 @@ public:
     }
 
 private:
+    // The JIT's thread pool is libHalide's own, not the AOT runtime's that
+    // set_num_threads() sets: pass the setting on when it has changed.
+    static void apply_thread_count() {
+        static std::atomic<int> applied{-1};
+        const int n = num_threads_setting();
+        if (applied.exchange(n) != n) Halide::Internal::JITSharedRuntime::set_num_threads(n);
+    }
+
     // A Halide view of NHWC (or any row-major) data: dimensions reversed.
     static Buffer<> wrap(float *data, const Shape &shape) {
         std::vector<int> sizes(shape.rbegin(), shape.rend());
@@ -106,8 +116,6 @@ Pipeline compile_graph(const graph::Graph &g, const CompileOptions &options) {
     if (options.device == Device::CUDA)
         throw Error(g.name + ": in-process compilation targets the CPU only; build the pipeline with "
                              "convpipe_add_pipeline(... TARGETS x86 cuda) to run it with CUDA");
-    // The JIT's thread pool reads HL_NUM_THREADS when it starts.
-    if (int n = num_threads_setting()) setenv("HL_NUM_THREADS", std::to_string(n).c_str(), 1);
     return Pipeline(g, std::make_shared<JitBackend>(g, options));
 }
 

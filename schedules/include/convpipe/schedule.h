@@ -60,6 +60,11 @@ struct Conv2DParams {
 
 Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Halide::Target &target);
 
+// Depthwise-like layers: a few multiply-adds per output (input channels per
+// group x window), so memory-bound. The template unrolls their window; the
+// heuristic gives them their own blocks, task sizes and fusion.
+bool few_taps(const graph::Layer &layer);
+
 // Where a layer's stages go relative to other layers (compute_at).
 struct Placement {
     // Set when the layer is computed inside its consumer's tasks: the loop
