@@ -38,9 +38,17 @@ namespace convpipe::schedule {
 using namespace Halide;
 
 nlohmann::json Conv2DParams::to_json() const {
-    return {{"template", "conv2d_direct_x86"}, {"vectorize", vectorize}, {"accumulate", accumulate}, {"block_c", block_c},
-            {"block_x", block_x},              {"rows", rows},           {"chunk_c", chunk_c},
-            {"pack_weights", pack_weights}, {"parallel", parallel},     {"parallel_channels", parallel_channels},
+    return {{"template", "conv2d_direct_x86"},
+            {"vectorize", vectorize},
+            {"accumulate", accumulate},
+            {"block_c", block_c},
+            {"block_x", block_x},
+            {"block_y", block_y},
+            {"rows", rows},
+            {"chunk_c", chunk_c},
+            {"pack_weights", pack_weights},
+            {"parallel", parallel},
+            {"parallel_channels", parallel_channels},
             {"compute_at", compute_at}};
 }
 
@@ -65,6 +73,8 @@ void Conv2DParams::update_from(const nlohmann::json &j, const std::string &where
             integer(block_c, 1, 8);
         } else if (k == "block_x") {
             integer(block_x, 1, 32);
+        } else if (k == "block_y") {
+            integer(block_y, 1, 8);
         } else if (k == "rows") {
             integer(rows, 0, 4096);
         } else if (k == "chunk_c") {
@@ -89,26 +99,29 @@ void Conv2DParams::update_from(const nlohmann::json &j, const std::string &where
             parallel = v.get<bool>();
         } else {
             throw SpecError(where + ": unknown schedule parameter '" + k +
-                            "' (known: template, vectorize, accumulate, block_c, block_x, rows, chunk_c, pack_weights, parallel, "
-                            "parallel_channels, compute_at)");
+                            "' (known: template, vectorize, accumulate, block_c, block_x, block_y, rows, chunk_c, "
+                            "pack_weights, parallel, parallel_channels, compute_at)");
         }
     }
 }
 
 // Estimated share of FMA peak of a register block of bc vectors x bx
-// columns. Each reduction step issues bc*bx FMAs (two per cycle) and loads bc
-// weight vectors and bx broadcasts (two per cycle); FMA latency needs
-// `latency_accumulators` independent accumulators to hide (two pipes of 4
-// cycles: 8 on Zen 3, where 2x4 blocks beat 2x5 by 5% on 3x3 56x56x64 and
-// 28x28x128); channels and columns computed past the layer's edges (the last
-// block is shifted or rounded) are wasted.
-double block_efficiency(int bc, int bx, int V, int64_t filters, int64_t width, int latency_accumulators) {
-    double fma_cycles = bc * bx / 2.0, load_cycles = (bc + bx) / 2.0;
-    double issue = fma_cycles / std::max(fma_cycles, load_cycles) * std::min(1.0, bc * bx / double(latency_accumulators));
-    double cols = width > 0 ? double(width) / double((width + bx - 1) / bx * bx) : 1.0;
-    int64_t cb = int64_t(V) * bc;
-    double chans = double(filters) / double((filters + cb - 1) / cb * cb);
-    return issue * cols * chans;
+// columns x by rows. Each reduction step issues bc*bx*by FMAs (two per
+// cycle) and loads bc weight vectors and bx*by broadcasts (two per cycle);
+// FMA latency needs `latency_accumulators` independent accumulators to hide
+// (two pipes of 4 cycles: 8 on Zen 3, where 2x4 blocks beat 2x5 by 5% on
+// 3x3 56x56x64 and 28x28x128); channels, columns and rows computed past the
+// layer's edges (the last block is shifted or rounded) are wasted.
+double block_efficiency(int bc, int bx, int by, int V, int64_t filters, int64_t width, int64_t height,
+                        int latency_accumulators) {
+    const int positions = bx * by;
+    double fma_cycles = bc * positions / 2.0, load_cycles = (bc + positions) / 2.0;
+    double issue =
+        fma_cycles / std::max(fma_cycles, load_cycles) * std::min(1.0, bc * positions / double(latency_accumulators));
+    auto used = [](int64_t extent, int block) {
+        return extent > 0 ? double(extent) / double((extent + block - 1) / block * block) : 1.0;
+    };
+    return issue * used(width, bx) * used(height, by) * used(filters, V * bc);
 }
 
 bool few_taps(const graph::Layer &layer) {
@@ -126,17 +139,18 @@ int64_t rows_dividing(int64_t height, int64_t limit) {
     return limit;
 }
 
-// Rows per row-group task for at least `tasks` tasks per image: the most
-// rows that divide the height into an even number of tasks (equal shares for
-// two threads; 3x3 14x14x256 at 2 threads: 1.35 ms in 14 tasks, 1.48 in 7),
-// or into 16 or more, where an odd one out costs little; else
-// rows_dividing's choice.
-int64_t rows_per_task(int64_t height, int64_t tasks) {
-    for (int64_t r = std::min<int64_t>(32, height / tasks); r >= 1; r--) {
-        const int64_t n = height / r;
+// Rows per row-group task, a multiple of the register block's rows, for at
+// least `tasks` tasks per image: the most rows that divide the height into a
+// task count (over all `images`) that is even (equal shares for two threads;
+// 3x3 14x14x256 at 2 threads: 1.35 ms in 14 tasks, 1.48 in 7) or 16 or more,
+// where an odd one out costs little. 0 when there is none.
+int64_t rows_per_task(int64_t height, int64_t images, int64_t tasks, int block_y) {
+    for (int64_t r = std::max<int64_t>(std::min<int64_t>(32, height / tasks) / block_y, 1) * block_y; r >= block_y;
+         r -= block_y) {
+        const int64_t n = height / r * std::max<int64_t>(images, 1);
         if (height % r == 0 && (n % 2 == 0 || n >= 16)) return r;
     }
-    return rows_dividing(height, std::clamp<int64_t>((height + tasks - 1) / tasks, 1, 32));
+    return 0;
 }
 
 Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
@@ -162,16 +176,22 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
         // 2.49 ms vs 2x4 2.52, which the model puts 1.8% ahead).
         // The AVX-512 figures that set its blocks were taken with 10
         // accumulators as the latency bound; it keeps that.
-        // With AVX2, blocks narrower than 4 columns measured below the model:
-        // 3x3 blocks lost 4-6% to 2x5 and 2x6 (1x1 4x14x14x256->1024, 7x1
-        // 17x17x160->192), so they are not considered.
+        // With AVX2, blocks of fewer than 4 output positions measured below
+        // the model: 3x3 blocks lost 4-6% to 2x5 and 2x6 (1x1
+        // 4x14x14x256->1024, 7x1 17x17x160->192), so they are not
+        // considered. Two-row blocks serve widths that no column count
+        // fitting the registers divides: 3x3 14x14x256, 2 vectors x 2
+        // columns x 2 rows 2.39 ms vs 2x5 2.62 (1 thread). AVX-512 keeps
+        // one-row blocks and 10 accumulators, as measured there.
         const int latency_accumulators = wide ? 10 : 8;
-        const int min_bx = wide ? 1 : static_cast<int>(std::clamp<int64_t>(w, 1, 4));
+        const int min_positions = wide ? 1 : static_cast<int>(std::clamp<int64_t>(w > 0 ? w : 4, 1, 4));
+        const int max_by = wide ? 1 : 2;
         for (int bc = static_cast<int>(std::min<int64_t>(wide ? 4 : 3, F / V)); bc >= 1; bc--)
-            for (int bx = std::min(16, (registers - bc - 1) / bc); bx >= min_bx; bx--) {
-                double e = block_efficiency(bc, bx, V, F, w, latency_accumulators);
-                if (e > best * 1.02) best = e, p.block_c = bc, p.block_x = bx;
-            }
+            for (int by = 1; by <= max_by; by++)
+                for (int bx = std::min(16, (registers - bc - 1) / (bc * by)); bx * by >= min_positions; bx--) {
+                    double e = block_efficiency(bc, bx, by, V, F, w, h, latency_accumulators);
+                    if (e > best * 1.02) best = e, p.block_c = bc, p.block_x = bx, p.block_y = by;
+                }
         // When the filter count is a multiple of the vector width the kernel
         // can be stored in filter blocks (kernel_block), and every layer
         // then does best accumulating each register tile over its whole
@@ -188,7 +208,7 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
         // the template): 2 vectors x 4 columns. Zen 3 AVX2, MobileNet dw3x3
         // 112x112x32, 1 thread: 0.176 ms vs 0.194 for the 2x6 block the
         // cost model prefers (which counts no loads saved by the unrolling).
-        if (few_taps(layer)) p.block_c = static_cast<int>(std::min<int64_t>(2, F / V)), p.block_x = 4;
+        if (few_taps(layer)) p.block_c = static_cast<int>(std::min<int64_t>(2, F / V)), p.block_x = 4, p.block_y = 1;
         const bool storable = F % V == 0;
         if (wide && cin_group * window >= 256 && cin_group % 16 == 0 && w >= 14) {
             // AVX-512 (an Intel Xeon, bench_layers, two runs side by side):
@@ -203,6 +223,7 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
             p.chunk_c = 16;
             p.block_c = static_cast<int>(std::min<int64_t>(4, F / V));
             p.block_x = 6;
+            p.block_y = 1;
             p.rows = static_cast<int>(h >= 28 ? rows_dividing(h, 4) : 0);
         } else if (storable || cin_group * window < 256) {
             p.accumulate = "tile";
@@ -223,15 +244,27 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
                     const double macs = double(h) * double(w) * double(F) * double(cin_group * window);
                     while (tasks > 2 && macs / double(tasks) < 512.0 * 1024) tasks /= 2;
                 }
-                p.rows = static_cast<int>(rows_per_task(h, tasks));
+                p.rows = static_cast<int>(rows_per_task(h, layer.output.shape[0], tasks, p.block_y));
+                // Images too short for eight row tasks, or with no even split
+                // into them, split over channel blocks instead when every
+                // task can read the whole input from L2: 3x3 7x7x512 at 2
+                // threads, 1.50 ms in 22 tasks of one block vs 1.73 in 7
+                // one-row tasks (4 + 3 per thread); 14x14x256 with 2x2x2
+                // blocks 1.23 ms in 16 channel tasks vs 1.37 in 7 row tasks.
+                const double input_bytes = 4.0 * double(h * c.stride_h) * double(w * c.stride_w) * double(layer.in_channels);
+                if ((h < 8 || p.rows == 0) && F / (int64_t(V) * p.block_c) >= 4 && !few_taps(layer) &&
+                    input_bytes <= 1024 * 1024) {
+                    p.parallel_channels = true;
+                    p.rows = 0;
+                } else if (p.rows == 0) {
+                    p.block_y = 1;
+                    p.rows = static_cast<int>(rows_dividing(h, std::clamp<int64_t>((h + tasks - 1) / tasks, 1, 32)));
+                }
             }
-            // Images too short for eight row tasks split over channel blocks
-            // instead: 3x3 7x7x512 at 2 threads, 1.50 ms in 22 tasks of one
-            // block vs 1.73 in 7 one-row tasks (4 + 3 per thread).
-            if (h > 0 && h < 8 && F / (int64_t(V) * p.block_c) >= 4) p.parallel_channels = true, p.rows = 0;
         } else {
             p.accumulate = "rows";
             p.pack_weights = true;
+            p.block_y = 1;
             // With packed weights, chunking the reduction measured no better
             // (3x3 14x14x256: 2.81 ms unchunked, 3.06 in chunks of 32), so
             // the default runs it whole; chunk_c stays a knob for tuning.
@@ -371,12 +404,14 @@ void schedule_channels_tile(lower::LayerStage &s, Func store, bool is_output, co
     const int64_t F = s.layer->conv.filters;
     const int cb = channel_block(p, F, V);
     const int bx = std::max(1, p.block_x);
-    Var co("co"), ci("ci"), xo("xo"), xi("xi"), yo("yo"), yi("yi"), t("t");
+    Var co("co"), ci("ci"), xo("xo"), xi("xi"), yo("yo"), yi("yi"), yio("yio"), yii("yii"), t("t");
     RVar rc = s.r.x, rkx = s.r.y, rky = s.r.z;
     // rows > 1: tasks of that many output rows, each padding just the input
     // rows it reads (in cache) instead of the whole image up front.
     const int64_t h = s.layer->output.shape[1];
     const int rows = p.rows > 0 ? p.rows : (h > 0 ? static_cast<int>(h) : 8);
+    // Register blocks of by rows: as many rows as a task has at most.
+    const int by = std::clamp(p.block_y, 1, rows);
     // Tasks of one channel block each: the input is then padded once, up
     // front (every task reads all of it), and no producer may be computed
     // per task (each block would compute it again).
@@ -384,28 +419,34 @@ void schedule_channels_tile(lower::LayerStage &s, Func store, bool is_output, co
     // A layer computed inside its consumer's task pads locally too.
     const bool local_pad =
         !channel_tasks && (rows > 1 || pad_at || has_fused_producer) && graph::needs_zero_padding(s.layer->conv);
-    auto tile = [&](Stage st, int x_factor, int r) {
+    auto tile = [&](Stage st, int x_factor, int r, int y_factor) {
         st.split(d.c, co, ci, cb, TailStrategy::ShiftInwards)
             .split(d.x, xo, xi, x_factor, TailStrategy::ShiftInwards)
-            .split(d.y, yo, yi, r, TailStrategy::ShiftInwards);
+            .split(d.y, yo, yi, r, TailStrategy::ShiftInwards)
+            .split(yi, yio, yii, y_factor, TailStrategy::ShiftInwards);
         if (channel_tasks)
-            st.reorder(ci, xi, xo, yi, co, yo, d.n).fuse(co, yo, t).fuse(t, d.n, t);
+            st.reorder(ci, xi, yii, xo, yio, co, yo, d.n).fuse(co, yo, t).fuse(t, d.n, t);
         else
-            st.reorder(ci, xi, xo, co, yi, yo, d.n).fuse(yo, d.n, t);
-        st.vectorize(ci, V).unroll(ci).unroll(xi);
+            st.reorder(ci, xi, yii, xo, co, yio, yo, d.n).fuse(yo, d.n, t);
+        st.vectorize(ci, V).unroll(ci).unroll(xi).unroll(yii);
         if (p.parallel) st.parallel(t);
     };
     if (is_output && (bx > 1 || rows > 1)) {
         // Output buffers cannot grow: small images take 1x1 tiles.
         tile(store.specialize(store.output_buffer().dim(1).extent() >= bx &&
                               store.output_buffer().dim(2).extent() >= rows),
-             bx, rows);
-        tile(store, 1, 1);
+             bx, rows, by);
+        tile(store, 1, 1, 1);
     } else {
-        tile(store, bx, rows);
+        tile(store, bx, rows, by);
     }
-    s.conv.compute_at(store, xo).vectorize(d.c, V).unroll(d.c).unroll(d.x);
-    s.conv.update().reorder(d.c, d.x, rc, rkx, rky, d.y, d.n).vectorize(d.c, V).unroll(d.c).unroll(d.x);
+    s.conv.compute_at(store, xo).vectorize(d.c, V).unroll(d.c).unroll(d.x).unroll(d.y);
+    s.conv.update()
+        .reorder(d.c, d.x, d.y, rc, rkx, rky, d.n)
+        .vectorize(d.c, V)
+        .unroll(d.c)
+        .unroll(d.x)
+        .unroll(d.y);
     const int64_t cin_group = s.layer->in_channels / s.layer->conv.groups;
     const bool unrolled_window = few_taps(*s.layer);
     if (cin_group <= 4) s.conv.update().unroll(rc);
@@ -420,7 +461,7 @@ void schedule_channels_tile(lower::LayerStage &s, Func store, bool is_output, co
             // rows (Halide folds it): the rows stay in L1 between the three
             // output rows that read each. Depthwise 112x112x32, 1 thread:
             // 0.168 vs 0.179 ms; 3x3 56x56x64 lost 3% so, hence only here.
-            s.padded.store_at(store, t).compute_at(store, yi);
+            s.padded.store_at(store, t).compute_at(store, yio);
         } else {
             s.padded.compute_at(pad_at.value_or(LoopLevel(store, t)));
         }

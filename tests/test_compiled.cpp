@@ -182,6 +182,9 @@ TEST(Schedules, BadFilesAreRefused) {
     EXPECT_THAT(error_of(R"({"layers": {"conv": {"tile": 4}}})"), ::testing::HasSubstr("unknown schedule parameter 'tile'"));
     EXPECT_THAT(error_of(R"({"layers": {"conv": {"block_x": 0}}})"), ::testing::HasSubstr("conv.block_x: expected an integer from 1 to 32, got 0"));
     EXPECT_THAT(error_of(R"({"layers": {"conv": {"vectorize": "y"}}})"), ::testing::HasSubstr("expected \"c\" or \"x\""));
+    EXPECT_THAT(error_of(R"({"layers": {"conv": {"block_y": 2, "accumulate": "rows"}}})"),
+                ::testing::HasSubstr("conv.block_y: register blocks of several rows need \"accumulate\": \"tile\""));
+    EXPECT_THAT(error_of(R"({"layers": {"conv": {"block_y": 9}}})"), ::testing::HasSubstr("conv.block_y: expected an integer from 1 to 8"));
     EXPECT_THAT(error_of(R"({"layers": {"conv": {"compute_at": "inline"}}})"),
                 ::testing::HasSubstr("conv.compute_at: expected \"root\" or \"consumer\""));
     // The pipeline's output has no consumer to be computed inside.
@@ -219,5 +222,11 @@ INSTANTIATE_TEST_SUITE_P(
         std::make_pair("aot_k1_relu", R"({"accumulate": "tile", "block_c": 4, "block_x": 3})"),
         std::make_pair("aot_nobias_linear", R"({"accumulate": "tile", "pack_weights": true, "parallel_channels": true, "rows": 3})"),
         std::make_pair("aot_nobias_linear", R"({"accumulate": "rows", "pack_weights": true, "block_c": 3, "rows": 2})"),
-        std::make_pair("aot_k3_same_tanh", R"({"accumulate": "tile", "pack_weights": true, "parallel_channels": true, "rows": 0})")),
+        std::make_pair("aot_k3_same_tanh", R"({"accumulate": "tile", "pack_weights": true, "parallel_channels": true, "rows": 0})"),
+        std::make_pair("aot_k3_same_tanh", R"({"accumulate": "tile", "block_c": 2, "block_x": 2, "block_y": 2, "rows": 4})"),
+        std::make_pair("aot_k3_same_tanh", R"({"accumulate": "tile", "block_x": 3, "block_y": 3, "rows": 4, "pack_weights": true})"),
+        std::make_pair("aot_k7_s2_gelu", R"({"accumulate": "tile", "block_x": 2, "block_y": 2, "parallel_channels": true, "rows": 0})"),
+        std::make_pair("aot_groups_swish", R"({"accumulate": "tile", "block_y": 2, "rows": 3})"),
+        std::make_pair("aot_depthwise_softplus", R"({"accumulate": "tile", "block_c": 1, "block_x": 3, "block_y": 2, "rows": 4})"),
+        std::make_pair("aot_k1_relu", R"({"accumulate": "tile", "block_c": 3, "block_x": 2, "block_y": 2, "rows": 2})")),
     [](const auto &info) { return "v" + std::to_string(info.index); });

@@ -29,10 +29,13 @@ namespace convpipe::schedule {
 //                  then sets the rows per parallel task (each task pads only
 //                  the input rows it reads); with "parallel_channels" each
 //                  task also takes just one channel block (more, smaller
-//                  tasks for small images; the input is padded once).
+//                  tasks for small images; the input is padded once), and
+//                  block_y > 1 makes the register block block_x columns x
+//                  block_y rows (widths such as 14 that no column count
+//                  fitting the registers divides).
 //   vectorize "x": for layers with fewer filters than a vector holds: block_x
 //                  vectors of output columns x every output channel.
-// Accumulators live in registers: "c" needs block_c*block_x of them plus
+// Accumulators live in registers: "c" needs block_c*block_x*block_y of them plus
 // block_c weight vectors and a broadcast, "x" needs filters*block_x.
 //   compute_at "root": the layer's whole output is computed (in parallel)
 //                  before its consumer runs; "consumer": it is computed
@@ -45,6 +48,7 @@ struct Conv2DParams {
     std::string accumulate = "rows";   // "c" only: "rows" (chunked, above) or "tile" (whole reduction per block)
     int block_c = 1;
     int block_x = 1;
+    int block_y = 1;                   // "tile" only
     int rows = 1;
     int chunk_c = 0;
     bool pack_weights = false;   // weights in filter blocks: stored so (kernel_block) or copied per row group
