@@ -4,12 +4,14 @@
 //
 //   bench_layers [--threads 1|2|1,2] [--layers SUBSTRING[,SUBSTRING...]]
 //                [--layer "NxHxWxC->F KHxKW [sS] [dD] [gG|dw] [valid] [linear]"]...
-//                [--spec FILE.json]... [--seconds S] [--attempts N]
+//                [--spec FILE.json [--schedule FILE.json]]... [--seconds S] [--attempts N]
 //                [--isa auto|avx512|avx2] [--json]
 //
 // --layer and --spec add layers outside the suite (any shape, compiled in
 // process by the JIT with the same heuristic schedules); given alone they
 // replace the suite, with --layers too they add to the layers it picks.
+// --schedule after a --spec compiles that spec with a schedule file instead
+// of the heuristic (the same spec twice, with and without, compares them).
 // --seconds: measuring time per layer and thread count; --attempts: how often
 // a layer is measured again when the CPU was busy with other work around it.
 //
@@ -64,6 +66,7 @@ struct Options {
     std::vector<std::string> layer_filters;
     std::vector<std::string> extra_layers;   // --layer descriptions
     std::vector<std::string> extra_specs;    // --spec files
+    std::vector<std::string> extra_schedules;   // per --spec: its --schedule file, or ""
     double seconds = 2.0;
     int attempts = 3;          // per layer, while the machine is busy
     std::string isa = "auto";
@@ -83,7 +86,7 @@ std::vector<std::string> split(const std::string &text, char sep) {
     std::cerr << "bench_layers: " << message << "\n"
               << "usage: bench_layers [--threads 1|2|1,2] [--layers SUBSTRING[,...]]\n"
               << "                    [--layer \"NxHxWxC->F KHxKW [sS] [dD] [gG|dw] [valid] [linear]\"]...\n"
-              << "                    [--spec FILE.json]... [--seconds S] [--attempts N]\n"
+              << "                    [--spec FILE.json [--schedule FILE.json]]... [--seconds S] [--attempts N]\n"
               << "                    [--isa auto|avx512|avx2] [--json]\n"
               << "e.g. bench_layers --layer \"1x28x28x96->160 3x3 s2\" --layer \"1x56x56x48->48 5x5 dw\"\n";
     std::exit(2);
@@ -112,6 +115,11 @@ Options parse_options(int argc, char **argv) {
             o.extra_layers.push_back(value());
         } else if (arg == "--spec") {
             o.extra_specs.push_back(value());
+            o.extra_schedules.emplace_back();
+        } else if (arg == "--schedule") {
+            if (o.extra_specs.empty() || !o.extra_schedules.back().empty())
+                usage_error("--schedule: give it after the --spec it applies to, once per --spec");
+            o.extra_schedules.back() = value();
         } else if (arg == "--seconds") {
             const std::string v = value();
             char *end = nullptr;
@@ -600,9 +608,14 @@ int main(int argc, char **argv) {
             graph::Graph g = graph::parse_spec(layer_spec_json(desc, int(i) + 1), "--layer \"" + desc + "\"", ".");
             suite.push_back(open_layer(g.name, convpipe::compile_graph(g)));
         }
-        for (const std::string &path : o.extra_specs) {
-            convpipe::Pipeline p = convpipe::compile_spec(path);
-            suite.push_back(open_layer(p.name(), std::move(p)));
+        for (size_t i = 0; i < o.extra_specs.size(); i++) {
+            convpipe::CompileOptions options;
+            options.schedule_file = o.extra_schedules[i];
+            convpipe::Pipeline p = convpipe::compile_spec(o.extra_specs[i], options);
+            const std::string &sched = o.extra_schedules[i];
+            std::string label = p.name();
+            if (!sched.empty()) label += "+" + sched.substr(sched.find_last_of('/') + 1);
+            suite.push_back(open_layer(label, std::move(p)));
         }
 
         if (!o.json) {
