@@ -451,12 +451,15 @@ void schedule_channels_tile(lower::LayerStage &s, Func store, bool is_output, co
     const bool unrolled_window = few_taps(*s.layer);
     if (cin_group <= 4) {
         s.conv.update().unroll(rc);
-    } else if (cin_group % 2 == 0 && s.layer->conv.kernel_h * s.layer->conv.kernel_w > 1 && !few_taps(*s.layer)) {
+    } else if (cin_group % 2 == 0 && graph::needs_zero_padding(s.layer->conv) && !few_taps(*s.layer)) {
         // Two input channels per iteration: LLVM's generic x86 scheduling
         // then interleaves two steps' loads and FMAs. bench_layers, Zen 3,
         // 1 thread, generic tuning as the libraries are built: 3x3
         // 56x56x64 1.29x vs 1.11x oneDNN, 7x7x512 1.05x vs 0.98x, 5x5
-        // 28x28x32 0.98x vs 0.90x. (1x1 layers lost: 1.70 vs 1.16 ms.)
+        // 28x28x32 0.98x vs 0.90x. Only for layers reading a padded copy:
+        // where the input is read in place (1x1, 'valid') its clamped
+        // column addresses are then recomputed at every step (1x1
+        // 56x56x64->256 1.70 vs 1.16 ms, 3x3 'valid' 32x32x16 0.16 vs 0.09).
         RVar rco("rco"), rci("rci");
         s.conv.update().split(rc, rco, rci, 2).unroll(rci);
     }
