@@ -451,7 +451,7 @@ void schedule_channels_tile(lower::LayerStage &s, Func store, bool is_output, co
     const bool unrolled_window = few_taps(*s.layer);
     if (cin_group <= 4) {
         s.conv.update().unroll(rc);
-    } else if (cin_group % 2 == 0 && graph::needs_zero_padding(s.layer->conv) && !few_taps(*s.layer)) {
+    } else if (V < 16 && cin_group % 2 == 0 && graph::needs_zero_padding(s.layer->conv) && !few_taps(*s.layer)) {
         // Two input channels per iteration: LLVM's generic x86 scheduling
         // then interleaves two steps' loads and FMAs. bench_layers, Zen 3,
         // 1 thread, generic tuning as the libraries are built: 3x3
@@ -460,6 +460,8 @@ void schedule_channels_tile(lower::LayerStage &s, Func store, bool is_output, co
         // where the input is read in place (1x1, 'valid') its clamped
         // column addresses are then recomputed at every step (1x1
         // 56x56x64->256 1.70 vs 1.16 ms, 3x3 'valid' 32x32x16 0.16 vs 0.09).
+        // AVX2 only: AVX-512's 24-accumulator blocks leave no registers for
+        // a second step's loads, and it was not measured there.
         RVar rco("rco"), rci("rci");
         s.conv.update().split(rc, rco, rci, 2).unroll(rci);
     }
