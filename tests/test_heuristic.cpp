@@ -1,0 +1,86 @@
+// The x86 Conv2D heuristic over a grid of layer shapes, for AVX2 and
+// AVX-512: every choice it makes must be one the template can run well -
+// register blocks that fit the vector registers, row tasks that hold whole
+// register blocks, template-only knobs only with their template, and a
+// kernel layout the layer's filter count allows. (Whether the numbers come
+// out right is the other tests' business; these are the choices' rules.)
+#include <gtest/gtest.h>
+
+#include <sstream>
+
+#include "convpipe/graph.h"
+#include "convpipe/schedule.h"
+
+using namespace convpipe;
+
+namespace {
+
+struct LayerShape {
+    int h, w, c, f, k, stride, groups;
+};
+
+graph::Graph one_layer(const LayerShape &s) {
+    std::ostringstream j;
+    j << R"({"name": "grid", "input": {"name": "x", "shape": [1, )" << s.h << ", " << s.w << ", " << s.c
+      << R"(]}, "layers": [{"type": "Conv2D", "name": "conv", "filters": )" << s.f << R"(, "kernel_size": )"
+      << s.k << R"(, "strides": )" << s.stride << R"(, "groups": )" << s.groups
+      << R"(, "padding": "same", "activation": "relu"}]})";
+    return graph::parse_spec(j.str(), "grid", ".");
+}
+
+std::vector<LayerShape> grid() {
+    std::vector<LayerShape> shapes;
+    for (int hw : {1, 2, 3, 7, 14, 17, 28, 56, 112})
+        for (int c : {3, 8, 16, 64, 256})
+            for (int f : {8, 16, 20, 64, 256})
+                for (int k : {1, 3, 5})
+                    for (int stride : {1, 2}) {
+                        shapes.push_back({hw, hw, c, f, k, stride, 1});
+                        if (c == f) shapes.push_back({hw, hw, c, f, k, stride, c});   // depthwise
+                    }
+    shapes.push_back({7, 7, 512, 512, 3, 1, 1});
+    shapes.push_back({224, 224, 3, 64, 7, 2, 1});
+    shapes.push_back({20, 30, 40, 20, 3, 1, 1});
+    return shapes;
+}
+
+}  // namespace
+
+TEST(Heuristic, ChoicesFitTheTemplate) {
+    for (const char *target_name : {"x86-64-linux-avx2-fma", "x86-64-linux-avx512_skylake", "x86-64-linux-sse41"}) {
+        const Halide::Target target(target_name);
+        const int V = target.natural_vector_size<float>();
+        const int registers = V >= 16 ? 32 : 16;
+        for (const LayerShape &s : grid()) {
+            graph::Graph g = one_layer(s);
+            const graph::Layer &l = g.layers.at(0);
+            const schedule::Conv2DParams p = schedule::conv2d_heuristic(l, target);
+            std::ostringstream where;
+            where << target_name << " " << s.h << "x" << s.w << "x" << s.c << "->" << s.f << " " << s.k << "x" << s.k
+                  << " s" << s.stride << " g" << s.groups << ": " << p.to_json().dump();
+            SCOPED_TRACE(where.str());
+            const int64_t h = l.output.shape[1];
+            if (p.vectorize == "c") {
+                ASSERT_GE(s.f, V);
+                EXPECT_LE(p.block_c * p.block_x * p.block_y + p.block_c + 1, registers);
+                EXPECT_LE(int64_t(p.block_c) * V, s.f);
+            }
+            if (p.block_y > 1) {
+                EXPECT_EQ(p.accumulate, "tile");
+                EXPECT_EQ(p.vectorize, "c");
+                EXPECT_TRUE(p.parallel_channels || p.rows == 0 || p.rows % p.block_y == 0);
+                EXPECT_LE(p.block_y, h);
+            }
+            if (p.parallel_channels) EXPECT_EQ(p.accumulate, "tile");
+            EXPECT_GE(p.rows, 0);
+            EXPECT_LE(p.rows, 4096);
+            if (p.accumulate == "tile" && p.rows > 0 && !p.parallel_channels) EXPECT_LE(p.rows, h);
+            // The kernel is stored in filter blocks only where they divide it.
+            if (int b = schedule::kernel_block(l, p, target)) EXPECT_EQ(s.f % b, 0);
+            // Whatever the heuristic picks, a schedule file could write.
+            schedule::Conv2DParams again;
+            again.update_from(p.to_json(), "roundtrip");
+            EXPECT_EQ(again.to_json(), p.to_json());
+        }
+    }
+}
