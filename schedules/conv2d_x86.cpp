@@ -23,8 +23,10 @@
 //
 // The 'same' padding is materialised per row group (rows + K - 1 input rows),
 // so the inner loop reads without conditions. AVX2 has 16 vector registers:
-// block_c=2, block_x=5 holds 10 accumulators, 2 weight vectors and a
-// broadcast; AVX-512 has 32: block_c=4, block_x=6 holds 24 + 4 + 1. A layer
+// block_c=2, block_x=4 holds 8 accumulators (enough for two FMA pipes of 4
+// cycles), 2 weight vectors and a broadcast, and block_y=2 makes the same 8
+// from 2 columns x 2 rows where the width is 14; AVX-512 has 32: block_c=4,
+// block_x=6 holds 24 + 4 + 1. A layer
 // with compute_at "consumer" runs the same nest, serially, inside each task
 // of the layer that reads it, for the rows that task needs.
 #include <algorithm>
@@ -251,7 +253,8 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
                 // threads, 1.50 ms in 22 tasks of one block vs 1.73 in 7
                 // one-row tasks (4 + 3 per thread); 14x14x256 with 2x2x2
                 // blocks 1.23 ms in 16 channel tasks vs 1.37 in 7 row tasks.
-                const double input_bytes = 4.0 * double(h * c.stride_h) * double(w * c.stride_w) * double(layer.in_channels);
+                const double input_bytes =
+                    4.0 * double(h * c.stride_h) * double(w * c.stride_w) * double(layer.in_channels);
                 if ((h < 8 || p.rows == 0) && F / (int64_t(V) * p.block_c) >= 4 && !few_taps(layer) &&
                     input_bytes <= 1024 * 1024) {
                     p.parallel_channels = true;
