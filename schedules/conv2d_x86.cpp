@@ -131,6 +131,18 @@ bool few_taps(const graph::Layer &layer) {
     return layer.in_channels / c.groups * c.kernel_h * c.kernel_w <= 32;
 }
 
+namespace {
+
+// Whether the tile template takes two input channels per reduction step
+// (schedule_channels_tile says why and where).
+bool two_channel_steps(const graph::Layer &layer, int V) {
+    const int64_t cin_group = layer.in_channels / layer.conv.groups;
+    return V < 16 && cin_group > 4 && cin_group % 2 == 0 && graph::needs_zero_padding(layer.conv) &&
+           !few_taps(layer);
+}
+
+}  // namespace
+
 // Rows per group: at most `limit`, and dividing the height when it is known,
 // since a last, shifted group recomputes rows (9-row groups on 56 rows cost
 // 12% more than 8-row ones).
@@ -184,8 +196,14 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
         // considered. Two-row blocks serve widths that no column count
         // fitting the registers divides: 3x3 14x14x256, 2 vectors x 2
         // columns x 2 rows 2.39 ms vs 2x5 2.62 (1 thread). AVX-512 keeps
-        // one-row blocks and 10 accumulators, as measured there.
-        const int latency_accumulators = wide ? 10 : 8;
+        // one-row blocks and 10 accumulators, as measured there. With AVX2
+        // 8 suffice where the template interleaves two reduction steps (or
+        // unrolls a short one); one step at a time, as where the input is
+        // read in place, needs 12: 1x1 layers, bench_layers side by side,
+        // 1 thread, 3 vectors x 4 columns or 3x2x2 vs 2x4 or 2x2x2:
+        // 56x56x64->256 1.32 vs 1.35 ms, 28x28x256->256 1.27 vs 1.33,
+        // 14x14x512->512 1.26 vs 1.37.
+        const int latency_accumulators = wide ? 10 : two_channel_steps(layer, V) || cin_group <= 4 ? 8 : 12;
         const int min_positions = wide ? 1 : static_cast<int>(std::clamp<int64_t>(w > 0 ? w : 4, 1, 4));
         const int max_by = wide ? 1 : 2;
         for (int bc = static_cast<int>(std::min<int64_t>(wide ? 4 : 3, F / V)); bc >= 1; bc--)
@@ -454,7 +472,7 @@ void schedule_channels_tile(lower::LayerStage &s, Func store, bool is_output, co
     const bool unrolled_window = few_taps(*s.layer);
     if (cin_group <= 4) {
         s.conv.update().unroll(rc);
-    } else if (V < 16 && cin_group % 2 == 0 && graph::needs_zero_padding(s.layer->conv) && !few_taps(*s.layer)) {
+    } else if (two_channel_steps(*s.layer, V)) {
         // Two input channels per iteration: LLVM's generic x86 scheduling
         // then interleaves two steps' loads and FMAs. bench_layers, Zen 3,
         // 1 thread, generic tuning as the libraries are built: 3x3
