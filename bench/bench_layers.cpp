@@ -43,6 +43,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include <nlohmann/json.hpp>
 #include <oneapi/dnnl/dnnl.hpp>
 
 #include "convpipe/compiler.h"
@@ -281,15 +282,20 @@ std::string layer_spec_json(const std::string &desc, int index) {
         else if (t.size() > 1 && t[0] == 'g') groups = number(t.substr(1));
         else bad("unknown field '" + t + "'");
     }
-    const std::string name = "layer" + std::to_string(index);
-    std::ostringstream o;
-    o << "{\"name\": \"" << name << "\", \"input\": {\"name\": \"x\", \"shape\": [" << number(dims[0]) << ", "
-      << number(dims[1]) << ", " << number(dims[2]) << ", " << number(dims[3]) << "]}, \"layers\": [{\"type\": "
-      << "\"Conv2D\", \"name\": \"conv\", \"filters\": " << filters << ", \"kernel_size\": ["
-      << number(window[0]) << ", " << number(window[1]) << "], \"strides\": [" << stride << ", " << stride
-      << "], \"dilation_rate\": [" << dilation << ", " << dilation << "], \"groups\": " << groups
-      << ", \"padding\": \"" << padding << "\", \"activation\": \"" << activation << "\"}]}";
-    return o.str();
+    const nlohmann::json conv = {{"type", "Conv2D"},
+                                 {"name", "conv"},
+                                 {"filters", filters},
+                                 {"kernel_size", {number(window[0]), number(window[1])}},
+                                 {"strides", {stride, stride}},
+                                 {"dilation_rate", {dilation, dilation}},
+                                 {"groups", groups},
+                                 {"padding", padding},
+                                 {"activation", activation}};
+    const nlohmann::json spec = {
+        {"name", "layer" + std::to_string(index)},
+        {"input", {{"name", "x"}, {"shape", {number(dims[0]), number(dims[1]), number(dims[2]), number(dims[3])}}}},
+        {"layers", {conv}}};
+    return spec.dump();
 }
 
 std::string describe(const Suite &s) {
