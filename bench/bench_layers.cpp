@@ -214,10 +214,10 @@ convpipe::Tensor random_tensor(const convpipe::Shape &shape, float scale, uint32
 }
 
 // `pipeline` must hold one Conv2D layer whose input shape is fully given and
-// whose kernel and bias are call inputs.
-Suite open_layer(const std::string &name, convpipe::Pipeline pipeline) {
+// whose kernel and bias are call inputs; `jit`: compiled in process.
+Suite open_layer(const std::string &name, convpipe::Pipeline pipeline, bool jit) {
     Suite s{name, std::move(pipeline)};
-    s.jit = s.pipeline.description().rfind("JIT", 0) == 0;
+    s.jit = jit;
     const graph::Graph &g = s.pipeline.graph();
     if (g.layers.size() != 1 || g.layers[0].kind != graph::OpKind::Conv2D)
         throw convpipe::Error(name + ": bench_layers expects a single Conv2D layer");
@@ -601,7 +601,7 @@ int main(int argc, char **argv) {
             for (const std::string &name : split(CONVPIPE_BENCH_LAYERS, ',')) {
                 bool wanted = o.layer_filters.empty();
                 for (const std::string &f : o.layer_filters) wanted = wanted || name.find(f) != std::string::npos;
-                if (wanted) suite.push_back(open_layer(name, convpipe::Pipeline::open(name, convpipe::Device::CPU)));
+                if (wanted) suite.push_back(open_layer(name, convpipe::Pipeline::open(name, convpipe::Device::CPU), false));
             }
             if (suite.empty()) usage_error("--layers: no layer of the suite matches");
         }
@@ -612,7 +612,7 @@ int main(int argc, char **argv) {
         for (size_t i = 0; i < o.extra_layers.size(); i++) {
             const std::string &desc = o.extra_layers[i];
             graph::Graph g = graph::parse_spec(layer_spec_json(desc, int(i) + 1), "--layer \"" + desc + "\"", ".");
-            suite.push_back(open_layer(g.name, convpipe::compile_graph(g)));
+            suite.push_back(open_layer(g.name, convpipe::compile_graph(g), true));
         }
         for (size_t i = 0; i < o.extra_specs.size(); i++) {
             convpipe::CompileOptions options;
@@ -621,7 +621,7 @@ int main(int argc, char **argv) {
             const std::string &sched = o.extra_schedules[i];
             std::string label = p.name();
             if (!sched.empty()) label += "+" + sched.substr(sched.find_last_of('/') + 1);
-            suite.push_back(open_layer(label, std::move(p)));
+            suite.push_back(open_layer(label, std::move(p), true));
         }
 
         if (!o.json) {

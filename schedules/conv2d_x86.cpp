@@ -133,12 +133,22 @@ bool few_taps(const graph::Layer &layer) {
 
 namespace {
 
-// Whether the tile template takes two input channels per reduction step
-// (schedule_channels_tile says why and where).
-bool two_channel_steps(const graph::Layer &layer, int V) {
+// Input channels the tile template unrolls per reduction step: all of a
+// short reduction (4 or fewer), two where a padded copy is read with AVX2,
+// else one.
+//   Two: LLVM's generic x86 scheduling then interleaves two steps' loads
+// and FMAs. bench_layers, Zen 3, 1 thread, generic tuning as the libraries
+// are built: 3x3 56x56x64 1.29x vs 1.11x oneDNN, 7x7x512 1.05x vs 0.98x,
+// 5x5 28x28x32 0.98x vs 0.90x. Not where the input is read in place (1x1,
+// 'valid'): its clamped column addresses are then recomputed at every step
+// (1x1 56x56x64->256 1.70 vs 1.16 ms, 3x3 'valid' 32x32x16 0.16 vs 0.09).
+// AVX2 only: AVX-512's 24-accumulator blocks leave no registers for a
+// second step's loads, and it was not measured there.
+int64_t channels_per_step(const graph::Layer &layer, int V) {
     const int64_t cin_group = layer.in_channels / layer.conv.groups;
-    return V < 16 && cin_group > 4 && cin_group % 2 == 0 && graph::needs_zero_padding(layer.conv) &&
-           !few_taps(layer);
+    if (cin_group <= 4) return cin_group;
+    const bool two = V < 16 && cin_group % 2 == 0 && graph::needs_zero_padding(layer.conv) && !few_taps(layer);
+    return two ? 2 : 1;
 }
 
 }  // namespace
@@ -203,7 +213,8 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
         // 1 thread, 3 vectors x 4 columns or 3x2x2 vs 2x4 or 2x2x2:
         // 56x56x64->256 1.32 vs 1.35 ms, 28x28x256->256 1.27 vs 1.33,
         // 14x14x512->512 1.26 vs 1.37.
-        const int latency_accumulators = wide ? 10 : two_channel_steps(layer, V) || cin_group <= 4 ? 8 : 12;
+        const int64_t step = channels_per_step(layer, V);
+        const int latency_accumulators = wide ? 10 : step > 1 || step == cin_group ? 8 : 12;
         const int min_positions = wide ? 1 : static_cast<int>(std::clamp<int64_t>(w > 0 ? w : 4, 1, 4));
         const int max_by = wide ? 1 : 2;
         for (int bc = static_cast<int>(std::min<int64_t>(wide ? 4 : 3, F / V)); bc >= 1; bc--)
@@ -470,21 +481,13 @@ void schedule_channels_tile(lower::LayerStage &s, Func store, bool is_output, co
         .unroll(d.y);
     const int64_t cin_group = s.layer->in_channels / s.layer->conv.groups;
     const bool unrolled_window = few_taps(*s.layer);
-    if (cin_group <= 4) {
+    // Input channels per reduction step (channels_per_step says why).
+    const int64_t step = channels_per_step(*s.layer, V);
+    if (step == cin_group) {
         s.conv.update().unroll(rc);
-    } else if (two_channel_steps(*s.layer, V)) {
-        // Two input channels per iteration: LLVM's generic x86 scheduling
-        // then interleaves two steps' loads and FMAs. bench_layers, Zen 3,
-        // 1 thread, generic tuning as the libraries are built: 3x3
-        // 56x56x64 1.29x vs 1.11x oneDNN, 7x7x512 1.05x vs 0.98x, 5x5
-        // 28x28x32 0.98x vs 0.90x. Only for layers reading a padded copy:
-        // where the input is read in place (1x1, 'valid') its clamped
-        // column addresses are then recomputed at every step (1x1
-        // 56x56x64->256 1.70 vs 1.16 ms, 3x3 'valid' 32x32x16 0.16 vs 0.09).
-        // AVX2 only: AVX-512's 24-accumulator blocks leave no registers for
-        // a second step's loads, and it was not measured there.
+    } else if (step > 1) {
         RVar rco("rco"), rci("rci");
-        s.conv.update().split(rc, rco, rci, 2).unroll(rci);
+        s.conv.update().split(rc, rco, rci, static_cast<int>(step)).unroll(rci);
     }
     // Depthwise-like reductions (a few taps): the window unrolled, so LLVM
     // keeps the block's weights out of the column loop and loads each input
