@@ -60,7 +60,7 @@ public:
         for (size_t i = 0; i < outs.size(); i++) {
             auto *out = outputs_[i];
             (*out)(d.c, d.x, d.y, d.n) = lowered_.values.at(outs[i].name)(d.c, d.x, d.y, d.n);
-            lower::constrain_output(Func(*out).output_buffer(), outs[i].shape[3]);
+            lower::constrain_output(Func(*out).output_buffer(), outs[i].shape);
             output_funcs_[outs[i].name] = Func(*out);
         }
     }

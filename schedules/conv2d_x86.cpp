@@ -51,7 +51,8 @@ nlohmann::json Conv2DParams::to_json() const {
             {"pack_weights", pack_weights},
             {"parallel", parallel},
             {"parallel_channels", parallel_channels},
-            {"compute_at", compute_at}};
+            {"compute_at", compute_at},
+            {"pad", pad}};
 }
 
 void Conv2DParams::update_from(const nlohmann::json &j, const std::string &where) {
@@ -92,6 +93,10 @@ void Conv2DParams::update_from(const nlohmann::json &j, const std::string &where
             if (v != "root" && v != "consumer")
                 throw SpecError(where + ".compute_at: expected \"root\" or \"consumer\", got " + v.dump());
             compute_at = v.get<std::string>();
+        } else if (k == "pad") {
+            if (v != "copy" && v != "in_place")
+                throw SpecError(where + ".pad: expected \"copy\" or \"in_place\", got " + v.dump());
+            pad = v.get<std::string>();
         } else if (k == "parallel_channels") {
             if (!v.is_boolean())
                 throw SpecError(where + ".parallel_channels: expected true or false, got " + v.dump());
@@ -102,7 +107,7 @@ void Conv2DParams::update_from(const nlohmann::json &j, const std::string &where
         } else {
             throw SpecError(where + ": unknown schedule parameter '" + k +
                             "' (known: template, vectorize, accumulate, block_c, block_x, block_y, rows, chunk_c, "
-                            "pack_weights, parallel, parallel_channels, compute_at)");
+                            "pack_weights, parallel, parallel_channels, compute_at, pad)");
         }
     }
 }
@@ -188,6 +193,8 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
     const int64_t cin_group = layer.in_channels / c.groups;
     const int64_t window = int64_t(c.kernel_h) * c.kernel_w;
     const int64_t h = layer.output.shape[1], w = layer.output.shape[2];
+    // About the input's size (what the output rows read), for cache fits.
+    const double input_bytes = 4.0 * double(h * c.stride_h) * double(w * c.stride_w) * double(layer.in_channels);
     Conv2DParams p;
     if (F >= V) {
         p.vectorize = "c";
@@ -239,7 +246,40 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
         // the template): 2 vectors x 4 columns. Zen 3 AVX2, MobileNet dw3x3
         // 112x112x32, 1 thread: 0.176 ms vs 0.194 for the 2x6 block the
         // cost model prefers (which counts no loads saved by the unrolling).
-        if (few_taps(layer)) p.block_c = static_cast<int>(std::min<int64_t>(2, F / V)), p.block_x = 4, p.block_y = 1;
+        if (few_taps(layer)) {
+            p.block_c = static_cast<int>(std::min<int64_t>(2, F / V)), p.block_x = 4, p.block_y = 1;
+            // With AVX2, depthwise-like layers read their input in place:
+            // a padded copy costs them as much as their few multiply-adds
+            // (stride 2: four input pixels copied per output). Column blocks
+            // then divide the width (else the last, shifted block keeps
+            // every edge test in the loop). bench_layers, Zen 3, 1 thread,
+            // in place vs copied, same process, three runs: 3x3 stride 2
+            // 56x56x128 0.83-0.90x the time; 14x14x576 (2x7 blocks)
+            // 0.81-0.93x; 14x14x512 0.75-0.99x; 7x7x1024 0.62-0.85x;
+            // 28x28x256, 56x56x128, 112x112x32 and 5x5 28x28x120 within
+            // noise (0.92-1.08x). Inputs up to 2 MB: the one layer measured
+            // slower, 3x3 stride 2 on 112x112x64 (3.2 MB, 1.05-1.14x the
+            // time), streams its input from L3, which the copy's
+            // sequential reads do better. Not for stems (fewer channels
+            // than a vector: 3x3/2 on 224x224x3 1.06x) nor dense layers
+            // (3x3 56x56x64 1.18x: their copy is cheap next to the
+            // reduction, and the edge tests stay in its loops). Not
+            // measured with AVX-512, which keeps the copy.
+            if (!wide && layer.in_channels >= V && graph::needs_zero_padding(c) && h > 0 && w > 0 &&
+                input_bytes <= 2.0 * 1024 * 1024) {
+                p.pad = "in_place";
+                // Registers: a depthwise block needs its accumulators and a
+                // vector of input values per channel vector (its weights are
+                // FMA memory operands): 2x7 fits 16 and measured best for
+                // 7-wide images (7x7x1024: 0.75-0.80x the time of 2x2).
+                const bool depthwise = c.groups == layer.in_channels && F == layer.in_channels;
+                const int most = (registers - p.block_c - (depthwise ? 0 : 1)) / p.block_c;
+                if (w % 4 != 0) p.block_x = 0;
+                for (int bx = std::min(most, 7); bx >= 2 && p.block_x == 0; bx--)
+                    if (w % bx == 0) p.block_x = bx;
+                if (p.block_x == 0) p.block_x = 4, p.pad = "copy";   // no divisor: as before
+            }
+        }
         const bool storable = F % V == 0;
         if (wide && cin_group * window >= 256 && cin_group % 16 == 0 && w >= 14) {
             // AVX-512 (an Intel Xeon, bench_layers, two runs side by side):
@@ -282,8 +322,6 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
                 // threads, 1.50 ms in 22 tasks of one block vs 1.73 in 7
                 // one-row tasks (4 + 3 per thread); 14x14x256 with 2x2x2
                 // blocks 1.23 ms in 16 channel tasks vs 1.37 in 7 row tasks.
-                const double input_bytes =
-                    4.0 * double(h * c.stride_h) * double(w * c.stride_w) * double(layer.in_channels);
                 if ((h < 8 || p.rows == 0) && F / (int64_t(V) * p.block_c) >= 4 && !few_taps(layer) &&
                     input_bytes <= 1024 * 1024) {
                     p.parallel_channels = true;
@@ -345,6 +383,13 @@ int kernel_block(const graph::Layer &layer, const Conv2DParams &p, const Target 
 }
 
 namespace {
+
+// A padded copy's loops stay whole: Halide would split them into edges
+// and interior at the image's likely values (lower_conv), which measured
+// 4% slower on 3x3 56x56x64.
+Func copy_padded(Func padded, const Var &y) {
+    return padded.partition(lower::dims().x, Partition::Never).partition(y, Partition::Never);
+}
 
 void schedule_channels(lower::LayerStage &s, Func store, bool is_output, const Conv2DParams &p, const Target &target,
                        const std::optional<LoopLevel> &pad_at) {
@@ -416,10 +461,11 @@ void schedule_channels(lower::LayerStage &s, Func store, bool is_output, const C
         .unroll(d.x);
     if (chunk <= 4) block.update().unroll(rci);   // short loops cost more than their body
 
-    if (graph::needs_zero_padding(cp)) {
+    if (graph::needs_zero_padding(cp) && p.pad == "copy") {
         // Zeros and clamped reads, computed per row group: the inner loop
         // then reads plain memory.
-        s.padded.compute_at(pad_at.value_or(LoopLevel(store, t))).vectorize(d.c, V, TailStrategy::GuardWithIf);
+        copy_padded(s.padded, d.y).compute_at(pad_at.value_or(LoopLevel(store, t)));
+        s.padded.vectorize(d.c, V, TailStrategy::GuardWithIf);
         if (s.layer->in_channels < V) s.padded.vectorize(d.x, V);
     }
 }
@@ -494,7 +540,9 @@ void schedule_channels_tile(lower::LayerStage &s, Func store, bool is_output, co
     // vector once for all the taps that read it.
     if (unrolled_window) s.conv.update().unroll(rkx).unroll(rky);
     if (!graph::needs_zero_padding(s.layer->conv)) return;   // reads the input directly
+    if (p.pad == "in_place") return;
     if (local_pad) {
+        copy_padded(s.padded, d.y);
         if (unrolled_window && !pad_at) {
             // Row by row, as the output rows need them, in a buffer of a few
             // rows (Halide folds it): the rows stay in L1 between the three
@@ -507,6 +555,7 @@ void schedule_channels_tile(lower::LayerStage &s, Func store, bool is_output, co
     } else {
         Var yn("yn");
         s.padded.compute_root().fuse(d.y, d.n, yn);
+        copy_padded(s.padded, yn);
         if (p.parallel) s.padded.parallel(yn);
     }
     if (s.layer->in_channels >= V) {
@@ -558,9 +607,9 @@ void schedule_columns(lower::LayerStage &s, Func store, bool is_output, const Co
     }
     s.conv.compute_at(store, xo).reorder(d.x, d.c).vectorize(d.x, V).unroll(d.c);
     s.conv.update().reorder(d.x, d.c, rc, rkx, rky, d.y, d.n).vectorize(d.x, V).unroll(d.c);
-    if (graph::needs_zero_padding(s.layer->conv)) {
+    if (graph::needs_zero_padding(s.layer->conv) && p.pad == "copy") {
         // The input rows one row group needs, with zeros around: L1-sized.
-        s.padded.compute_at(pad_at.value_or(LoopLevel(store, t))).vectorize(d.x, V);
+        copy_padded(s.padded, d.y).compute_at(pad_at.value_or(LoopLevel(store, t))).vectorize(d.x, V);
     }
 }
 

@@ -6,6 +6,7 @@
 
 #include <fstream>
 #include <random>
+#include <sstream>
 
 #include <gmock/gmock.h>
 
@@ -185,6 +186,8 @@ TEST(Schedules, BadFilesAreRefused) {
     EXPECT_THAT(error_of(R"({"layers": {"conv": {"block_y": 2, "accumulate": "rows"}}})"),
                 ::testing::HasSubstr("conv.block_y: register blocks of several rows need \"accumulate\": \"tile\""));
     EXPECT_THAT(error_of(R"({"layers": {"conv": {"block_y": 9}}})"), ::testing::HasSubstr("conv.block_y: expected an integer from 1 to 8"));
+    EXPECT_THAT(error_of(R"({"layers": {"conv": {"pad": "zeros"}}})"),
+                ::testing::HasSubstr("conv.pad: expected \"copy\" or \"in_place\", got \"zeros\""));
     EXPECT_THAT(error_of(R"({"layers": {"conv": {"compute_at": "inline"}}})"),
                 ::testing::HasSubstr("conv.compute_at: expected \"root\" or \"consumer\""));
     // The pipeline's output has no consumer to be computed inside.
@@ -228,5 +231,67 @@ INSTANTIATE_TEST_SUITE_P(
         std::make_pair("aot_k7_s2_gelu", R"({"accumulate": "tile", "block_x": 2, "block_y": 2, "parallel_channels": true, "rows": 0})"),
         std::make_pair("aot_groups_swish", R"({"accumulate": "tile", "block_y": 2, "rows": 3})"),
         std::make_pair("aot_depthwise_softplus", R"({"accumulate": "tile", "block_c": 1, "block_x": 3, "block_y": 2, "rows": 4})"),
-        std::make_pair("aot_k1_relu", R"({"accumulate": "tile", "block_c": 3, "block_x": 2, "block_y": 2, "rows": 2})")),
+        std::make_pair("aot_k1_relu", R"({"accumulate": "tile", "block_c": 3, "block_x": 2, "block_y": 2, "rows": 2})"),
+        std::make_pair("aot_depthwise_softplus", R"({"accumulate": "tile", "block_x": 4, "pad": "in_place"})"),
+        std::make_pair("aot_k3_s2_relu6", R"({"accumulate": "rows", "pad": "in_place"})"),
+        std::make_pair("aot_k4_s3_leaky", R"({"vectorize": "x", "pad": "in_place"})")),
     [](const auto &info) { return "v" + std::to_string(info.index); });
+
+// Reading the input in place ("pad": "in_place") on fixed shapes, where
+// Halide splits the loops into edge tiles and an interior without tests:
+// every edge (odd sizes, stride 2, both paddings, a shifted last block, a
+// channel block past the filters, several images), against the reference.
+struct InPlaceCase {
+    std::string layer;    // bench_layers' notation: NxHxWxC->F KHxKW [sS] [dD] [gG|dw]
+    std::string params;   // schedule parameters, or "" for the heuristic's
+};
+
+void PrintTo(const InPlaceCase &c, std::ostream *os) { *os << c.layer << " " << c.params; }
+
+class InPlacePadding : public ::testing::TestWithParam<InPlaceCase> {};
+
+TEST_P(InPlacePadding, MatchesReference) {
+    const InPlaceCase &c = GetParam();
+    int n, h, w, ch, f, kh, kw;
+    ASSERT_EQ(std::sscanf(c.layer.c_str(), "%dx%dx%dx%d->%d %dx%d", &n, &h, &w, &ch, &f, &kh, &kw), 7) << c.layer;
+    int stride = 1, dilation = 1, groups = 1;
+    std::istringstream words(c.layer.substr(c.layer.find(' ', c.layer.find(' ') + 1) + 1));
+    for (std::string word; words >> word;) {
+        if (word == "dw") groups = ch;
+        else if (word[0] == 's') stride = std::stoi(word.substr(1));
+        else if (word[0] == 'd') dilation = std::stoi(word.substr(1));
+        else if (word[0] == 'g') groups = std::stoi(word.substr(1));
+    }
+    std::ostringstream spec;
+    spec << R"({"name": "inplace", "input": {"name": "x", "shape": [)" << n << ", " << h << ", " << w << ", " << ch
+         << R"(]}, "layers": [{"type": "Conv2D", "name": "conv", "filters": )" << f << R"(, "kernel_size": [)" << kh
+         << ", " << kw << R"(], "strides": )" << stride << R"(, "dilation_rate": )" << dilation << R"(, "groups": )"
+         << groups << R"(, "padding": "same", "activation": "relu"}]})";
+    graph::Graph g = graph::parse_spec(spec.str(), "inplace", ".");
+    CompileOptions options;
+    if (!c.params.empty()) {
+        fs::path file = fs::path(::testing::TempDir()) /
+                        ("inplace_" + std::to_string(std::hash<std::string>{}(c.layer + c.params)) + ".json");
+        std::ofstream(file) << R"({"layers": {"conv": )" << c.params << "}}";
+        options.schedule_file = file.string();
+    }
+    Pipeline p = compile_graph(g, options);
+    std::vector<Tensor> inputs = random_call_inputs(g, g.inputs[0].shape, 7);
+    expect_close(p.run(inputs).at(0), reference::run(g, inputs).at(0), c.layer + " " + c.params);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Shapes, InPlacePadding,
+    ::testing::Values(
+        InPlaceCase{"1x14x14x16->16 3x3 dw", R"({"accumulate": "tile", "block_x": 7, "pad": "in_place"})"},
+        InPlaceCase{"1x15x15x16->16 3x3 s2 dw", R"({"accumulate": "tile", "block_x": 4, "pad": "in_place"})"},
+        InPlaceCase{"1x7x7x32->32 3x3 dw", R"({"accumulate": "tile", "block_x": 7, "rows": 4, "pad": "in_place"})"},
+        InPlaceCase{"1x13x13x16->16 5x5 dw", R"({"accumulate": "tile", "block_x": 4, "pad": "in_place"})"},
+        InPlaceCase{"2x9x11x24->24 3x3 s2 dw", R"({"accumulate": "tile", "block_c": 2, "pad": "in_place"})"},
+        InPlaceCase{"1x12x12x16->16 3x3 d2 dw", R"({"accumulate": "tile", "block_x": 3, "pad": "in_place"})"},
+        InPlaceCase{"1x10x10x16->16 3x3 g8", R"({"accumulate": "tile", "block_x": 5, "pad": "in_place"})"},
+        InPlaceCase{"1x12x12x16->16 3x3", R"({"accumulate": "rows", "rows": 4, "pad": "in_place"})"},
+        InPlaceCase{"1x12x12x4->3 3x3", R"({"vectorize": "x", "pad": "in_place"})"},
+        InPlaceCase{"1x28x28x32->32 3x3 s2 dw", ""},
+        InPlaceCase{"1x7x7x64->64 3x3 dw", ""}),
+    [](const auto &info) { return "case" + std::to_string(info.index); });

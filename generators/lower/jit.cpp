@@ -62,7 +62,7 @@ public:
         for (const graph::Value &v : g.output_values()) {
             Func f(v.name + "_output");
             f(d.c, d.x, d.y, d.n) = lowered.values.at(v.name)(d.c, d.x, d.y, d.n);
-            lower::constrain_output(f.output_buffer(), v.shape[3]);
+            lower::constrain_output(f.output_buffer(), v.shape);
             outputs[v.name] = f;
             funcs.push_back(f);
         }

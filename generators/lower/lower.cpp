@@ -89,11 +89,18 @@ LayerStage lower_conv(const graph::Layer &layer, const InputBinding &in, const I
 
     // Zeros outside the image; reads are clamped so that a schedule may
     // compute a tile that overruns the edge without touching foreign memory.
+    // The image's values are marked likely, and the column and row tests
+    // kept apart (the simplifier would merge x < W && y < H into one max()
+    // that no loop can be split on): a schedule that reads the input in
+    // place lets Halide split its loops into edges and an interior that
+    // reads plain memory. Schedules that copy the padded input turn that
+    // splitting off for the copy.
     Expr xc = clamp(d.x, 0, in_w - 1), yc = clamp(d.y, 0, in_h - 1);
-    Expr inside = d.x >= 0 && d.x < in_w && d.y >= 0 && d.y < in_h;
     s.padded = Func(name + "_padded");
     if (graph::needs_zero_padding(p))
-        s.padded(d.c, d.x, d.y, d.n) = select(inside, in.func(d.c, xc, yc, d.n), 0.0f);
+        s.padded(d.c, d.x, d.y, d.n) =
+            select(d.x >= 0 && d.x < in_w, select(d.y >= 0 && d.y < in_h, likely(in.func(d.c, xc, yc, d.n)), 0.0f),
+                   0.0f);
     else
         s.padded(d.c, d.x, d.y, d.n) = in.func(d.c, xc, yc, d.n);
 
@@ -180,10 +187,17 @@ InputBinding bind_input(ImageParam in, const Shape &shape) {
     return b;
 }
 
-void constrain_output(OutputImageParam out, int64_t channels) {
-    for (int dim = 0; dim < 4; dim++) out.dim(dim).set_min(0);
-    out.dim(0).set_extent(static_cast<int>(channels)).set_stride(1);
-    out.dim(1).set_stride(static_cast<int>(channels));
+void constrain_output(OutputImageParam out, const Shape &shape) {
+    // NHWC in Halide's reversed order: c, x, y, n. Sizes fixed by the spec
+    // are fixed here too, so Halide sees the exact extents (tiles that fit
+    // the image exactly need no shifted last tile).
+    for (int dim = 0; dim < 4; dim++) {
+        out.dim(dim).set_min(0);
+        int64_t size = shape[3 - dim];
+        if (size > 0) out.dim(dim).set_extent(static_cast<int>(size));
+    }
+    out.dim(0).set_stride(1);
+    out.dim(1).set_stride(static_cast<int>(shape[3]));
 }
 
 namespace {

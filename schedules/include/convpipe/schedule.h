@@ -55,6 +55,11 @@ struct Conv2DParams {
     bool parallel = true;
     bool parallel_channels = false;    // "tile" only: tasks of one channel block x `rows` rows
     std::string compute_at = "root";
+    // 'same' padding: "copy" writes the input rows a task reads, with zeros
+    // around, and the inner loop reads that copy; "in_place" reads the input
+    // itself, with the loops split into edge tiles (zeros by selects) and an
+    // interior that reads plain memory.
+    std::string pad = "copy";
 
     nlohmann::json to_json() const;
     // Overrides from a schedule file entry; unknown keys or bad values throw

@@ -64,7 +64,7 @@ Shape storage_shape(const graph::Value &call_input, const KernelBlocks &blocks);
 // to Halide (constant strides, fewer checks), and binds it for lowering.
 InputBinding bind_input(Halide::ImageParam param, const Shape &shape);
 // The same promises for an NHWC output with `channels` channels.
-void constrain_output(Halide::OutputImageParam output, int64_t channels);
+void constrain_output(Halide::OutputImageParam output, const Shape &shape);
 
 // call_inputs follow graph.call_inputs() order.
 // call_inputs are bound with their storage_shape.
