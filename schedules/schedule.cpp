@@ -96,13 +96,18 @@ GraphParams choose_params(const graph::Graph &graph, const ScheduleFile *file, c
         if (file && file->layers.contains(l.name)) {
             const std::string where = file->path + ": layers." + l.name;
             p.update_from(file->layers[l.name], where);
-            // Several-row blocks exist in the tile template only: a file that
-            // picks another one drops the heuristic's, and may not ask for them.
-            if (p.block_y > 1 && (p.accumulate != "tile" || p.vectorize != "c")) {
-                if (file->layers[l.name].contains("block_y"))
+            // Several-row blocks and inner channel loops exist in the tile
+            // template only: a file that picks another one drops the
+            // heuristic's, and may not ask for them.
+            if (p.accumulate != "tile" || p.vectorize != "c") {
+                const nlohmann::json &entry = file->layers[l.name];
+                if (p.block_y > 1 && entry.contains("block_y"))
                     throw SpecError(where + ".block_y: register blocks of several rows need \"accumulate\": "
                                             "\"tile\" and \"vectorize\": \"c\"");
+                if (p.channels_inner && entry.contains("channels_inner"))
+                    throw SpecError(where + ".channels_inner: needs \"accumulate\": \"tile\" and \"vectorize\": \"c\"");
                 p.block_y = 1;
+                p.channels_inner = false;
             }
             if (p.compute_at == "consumer" && !fusable_consumer(graph, l))
                 throw SpecError(where + ".compute_at: \"consumer\" needs a layer that is not a pipeline output and "

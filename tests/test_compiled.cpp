@@ -186,6 +186,8 @@ TEST(Schedules, BadFilesAreRefused) {
     EXPECT_THAT(error_of(R"({"layers": {"conv": {"block_y": 2, "accumulate": "rows"}}})"),
                 ::testing::HasSubstr("conv.block_y: register blocks of several rows need \"accumulate\": \"tile\""));
     EXPECT_THAT(error_of(R"({"layers": {"conv": {"block_y": 9}}})"), ::testing::HasSubstr("conv.block_y: expected an integer from 1 to 8"));
+    EXPECT_THAT(error_of(R"({"layers": {"conv": {"accumulate": "rows", "channels_inner": true}}})"),
+                ::testing::HasSubstr("conv.channels_inner: needs \"accumulate\": \"tile\""));
     EXPECT_THAT(error_of(R"({"layers": {"conv": {"pad": "zeros"}}})"),
                 ::testing::HasSubstr("conv.pad: expected \"copy\" or \"in_place\", got \"zeros\""));
     EXPECT_THAT(error_of(R"({"layers": {"conv": {"compute_at": "inline"}}})"),
@@ -234,7 +236,10 @@ INSTANTIATE_TEST_SUITE_P(
         std::make_pair("aot_k1_relu", R"({"accumulate": "tile", "block_c": 3, "block_x": 2, "block_y": 2, "rows": 2})"),
         std::make_pair("aot_depthwise_softplus", R"({"accumulate": "tile", "block_x": 4, "pad": "in_place"})"),
         std::make_pair("aot_k3_s2_relu6", R"({"accumulate": "rows", "pad": "in_place"})"),
-        std::make_pair("aot_k4_s3_leaky", R"({"vectorize": "x", "pad": "in_place"})")),
+        std::make_pair("aot_k4_s3_leaky", R"({"vectorize": "x", "pad": "in_place"})"),
+        std::make_pair("aot_depthwise_softplus", R"({"accumulate": "tile", "block_x": 3, "channels_inner": true})"),
+        std::make_pair("aot_k3_same_tanh", R"({"accumulate": "tile", "block_x": 2, "block_y": 2, "rows": 4, "channels_inner": true})"),
+        std::make_pair("aot_groups_swish", R"({"accumulate": "tile", "parallel_channels": true, "channels_inner": true})")),
     [](const auto &info) { return "v" + std::to_string(info.index); });
 
 // Reading the input in place ("pad": "in_place") on fixed shapes, where
@@ -289,6 +294,7 @@ INSTANTIATE_TEST_SUITE_P(
         InPlaceCase{"1x13x13x16->16 5x5 dw", R"({"accumulate": "tile", "block_x": 4, "pad": "in_place"})"},
         InPlaceCase{"2x9x11x24->24 3x3 s2 dw", R"({"accumulate": "tile", "block_c": 2, "pad": "in_place"})"},
         InPlaceCase{"1x12x12x16->16 3x3 d2 dw", R"({"accumulate": "tile", "block_x": 3, "pad": "in_place"})"},
+        InPlaceCase{"1x12x12x40->40 3x3 dw", R"({"accumulate": "tile", "block_x": 4, "pad": "in_place", "channels_inner": true})"},
         InPlaceCase{"1x10x10x16->16 3x3 g8", R"({"accumulate": "tile", "block_x": 5, "pad": "in_place"})"},
         InPlaceCase{"1x12x12x16->16 3x3", R"({"accumulate": "rows", "rows": 4, "pad": "in_place"})"},
         InPlaceCase{"1x12x12x4->3 3x3", R"({"vectorize": "x", "pad": "in_place"})"},

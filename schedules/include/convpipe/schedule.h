@@ -54,6 +54,10 @@ struct Conv2DParams {
     bool pack_weights = false;   // weights in filter blocks: stored so (kernel_block) or copied per row group
     bool parallel = true;
     bool parallel_channels = false;    // "tile" only: tasks of one channel block x `rows` rows
+    // "tile" only: the channel-block loop inside the column-block loop, so
+    // each block of columns reads its input pixels whole, once, while in L1
+    // (depthwise layers, whose weights are few and input is the stream).
+    bool channels_inner = false;
     std::string compute_at = "root";
     // 'same' padding: "copy" writes the input rows a task reads, with zeros
     // around, and the inner loop reads that copy; "in_place" reads the input
