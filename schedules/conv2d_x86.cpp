@@ -261,16 +261,15 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
             // 56x56x128 0.83-0.90x the time; 14x14x576 (2x7 blocks)
             // 0.81-0.93x; 14x14x512 0.75-0.99x; 7x7x1024 0.62-0.85x;
             // 28x28x256, 56x56x128, 112x112x32 and 5x5 28x28x120 within
-            // noise (0.92-1.08x). Inputs up to 2 MB: the one layer measured
-            // slower, 3x3 stride 2 on 112x112x64 (3.2 MB, 1.05-1.14x the
-            // time), streams its input from L3, which the copy's
-            // sequential reads do better. Not for stems (fewer channels
-            // than a vector: 3x3/2 on 224x224x3 1.06x) nor dense layers
-            // (3x3 56x56x64 1.18x: their copy is cheap next to the
-            // reduction, and the edge tests stay in its loops). Not
-            // measured with AVX-512, which keeps the copy.
-            if (!wide && layer.in_channels >= V && graph::needs_zero_padding(c) && h > 0 && w > 0 &&
-                input_bytes <= 2.0 * 1024 * 1024) {
+            // noise (0.92-1.08x). With channels_inner (below) also on large
+            // inputs (medians of 6 runs, order swapped, vs copied with
+            // channels_inner): 3x3 stride 2 112x112x64 0.71x, 112x112x96
+            // 0.69x, 3x3 112x112x64 0.85x; 0.71-0.75x at 2 threads. Not
+            // for stems (fewer channels than a vector: 3x3/2 on 224x224x3
+            // 1.06x) nor dense layers (3x3 56x56x64 1.18x: their copy is
+            // cheap next to the reduction, and the edge tests stay in its
+            // loops). Not measured with AVX-512, which keeps the copy.
+            if (!wide && layer.in_channels >= V && graph::needs_zero_padding(c) && h > 0 && w > 0) {
                 p.pad = "in_place";
                 // Registers: a depthwise block needs its accumulators and a
                 // vector of input values per channel vector (its weights are
