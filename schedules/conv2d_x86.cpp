@@ -10,6 +10,7 @@
 //     registers = bias
 //     for ky, kx, ci: acc[x][v] += in(ci, x+kx, y+ky) * W(v, ci, kx, ky)
 //     out = activation(registers)
+// (with channels_inner the channel-block loop goes inside the x0 loop).
 //
 // "accumulate": "rows", for each image n, channel block and group of `rows`
 // output rows (parallel):
@@ -21,8 +22,11 @@
 //       store the registers back
 //   out = activation(acc)
 //
-// The 'same' padding is materialised per row group (rows + K - 1 input rows),
-// so the inner loop reads without conditions. AVX2 has 16 vector registers:
+// With "pad": "copy" the 'same' padding is materialised per row group
+// (rows + K - 1 input rows), so the inner loop reads without conditions;
+// with "pad": "in_place" the input is read where it is, and Halide's loop
+// partitioning (the algorithm marks the image's values likely) gives the
+// interior blocks loops without the edge tests. AVX2 has 16 vector registers:
 // block_c=2, block_x=4 holds 8 accumulators (enough for two FMA pipes of 4
 // cycles), 2 weight vectors and a broadcast, and block_y=2 makes the same 8
 // from 2 columns x 2 rows where the width is 14; AVX-512 has 32: block_c=4,
