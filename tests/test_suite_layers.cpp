@@ -1,6 +1,8 @@
 // The benchmark's layer suite (bench/layers), each layer under every x86
-// Conv2D template structure, compiled in-process for this CPU, against the
-// reference: the numbers bench_layers times are the right numbers.
+// Conv2D template structure, and the fusion pipelines (bench/fusion) with
+// and without their layers computed inside their consumers, compiled
+// in-process for this CPU, against the reference: the numbers bench_layers
+// and convpipe bench time are the right numbers.
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -48,3 +50,27 @@ INSTANTIATE_TEST_SUITE_P(Bench, SuiteLayers,
                          ::testing::Combine(::testing::ValuesIn(suite_layers()),
                                             ::testing::Values("heuristic", "tile", "rows")),
                          [](const auto &info) { return std::get<0>(info.param) + "_" + std::get<1>(info.param); });
+
+// Two-layer pipelines with fixed shapes: the heuristic's choice (fused, or
+// apart) and the other one, from the schedule file beside the spec.
+class FusionPipelines : public ::testing::TestWithParam<std::tuple<std::string, std::string>> {};
+
+TEST_P(FusionPipelines, MatchReference) {
+    auto [name, schedule] = GetParam();
+    const fs::path dir = tests::source_dir() / "bench" / "fusion";
+    graph::Graph g = graph::load_spec((dir / (name + ".json")).string());
+    CompileOptions options;
+    if (!schedule.empty()) options.schedule_file = (dir / (schedule + ".json")).string();
+    Pipeline p = compile_graph(g, options);
+    std::vector<Tensor> inputs = tests::random_call_inputs(g, g.inputs[0].shape, 5);
+    tests::expect_close(p.run(inputs).at(0), reference::run(g, inputs).at(0), name + " " + schedule);
+}
+
+INSTANTIATE_TEST_SUITE_P(Bench, FusionPipelines,
+                         ::testing::Values(std::make_tuple("mobilenet_block", ""),
+                                           std::make_tuple("mobilenet_block", "mobilenet_block_apart"),
+                                           std::make_tuple("resnet_pair", ""),
+                                           std::make_tuple("resnet_pair", "resnet_pair_fused")),
+                         [](const auto &info) {
+                             return std::get<0>(info.param) + (std::get<1>(info.param).empty() ? "_heuristic" : "_other");
+                         });
