@@ -347,6 +347,12 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
                 } else if (p.rows == 0) {
                     p.block_y = 1;
                     p.rows = static_cast<int>(rows_dividing(h, std::clamp<int64_t>((h + tasks - 1) / tasks, 1, 32)));
+                    // Reading in place, a one-row task costs no extra copy,
+                    // so rather that than a shifted last group computing rows
+                    // twice: depthwise 7x7x1024 0.87-0.97x the time of 4-row
+                    // groups, 7x7x576 0.87-0.92x (1 and 2 threads, medians
+                    // of 6 runs).
+                    if (p.pad == "in_place" && h % p.rows != 0) p.rows = 1;
                 }
             }
         } else {
