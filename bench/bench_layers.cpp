@@ -66,10 +66,12 @@ struct Options {
     std::vector<int> threads{1, 2};
     std::vector<std::string> layer_filters;
     std::vector<std::string> extra_layers;   // --layer descriptions
+    std::vector<std::string> extra_layer_schedules;   // per --layer: its --schedule file, or ""
     std::vector<std::string> extra_specs;    // --spec files
     std::vector<std::string> extra_schedules;   // per --spec: its --schedule file, or ""
     double seconds = 2.0;
     int attempts = 3;          // per layer, while the machine is busy
+    int rounds = 1;            // measurements of every layer, order reversed every other round
     std::string isa = "auto";
     bool json = false;
 };
@@ -86,15 +88,16 @@ std::vector<std::string> split(const std::string &text, char sep) {
 [[noreturn]] void usage_error(const std::string &message) {
     std::cerr << "bench_layers: " << message << "\n"
               << "usage: bench_layers [--threads 1|2|1,2] [--layers SUBSTRING[,...]]\n"
-              << "                    [--layer \"NxHxWxC->F KHxKW [sS] [dD] [gG|dw] [valid] [linear]\"]...\n"
+              << "                    [--layer \"NxHxWxC->F KHxKW [sS] [dD] [gG|dw] [valid] [linear]\" [--schedule FILE.json]]...\n"
               << "                    [--spec FILE.json [--schedule FILE.json]]... [--seconds S] [--attempts N]\n"
-              << "                    [--isa auto|avx512|avx2] [--json]\n"
+              << "                    [--rounds N] [--isa auto|avx512|avx2] [--json]\n"
               << "e.g. bench_layers --layer \"1x28x28x96->160 3x3 s2\" --layer \"1x56x56x48->48 5x5 dw\"\n";
     std::exit(2);
 }
 
 Options parse_options(int argc, char **argv) {
     Options o;
+    std::vector<std::string> *last_schedules = nullptr;   // of the last --layer or --spec given
     for (int i = 1; i < argc; i++) {
         const std::string arg = argv[i];
         auto value = [&]() -> std::string {
@@ -114,13 +117,16 @@ Options parse_options(int argc, char **argv) {
             o.layer_filters = split(value(), ',');
         } else if (arg == "--layer") {
             o.extra_layers.push_back(value());
+            o.extra_layer_schedules.emplace_back();
+            last_schedules = &o.extra_layer_schedules;
         } else if (arg == "--spec") {
             o.extra_specs.push_back(value());
             o.extra_schedules.emplace_back();
+            last_schedules = &o.extra_schedules;
         } else if (arg == "--schedule") {
-            if (o.extra_specs.empty() || !o.extra_schedules.back().empty())
-                usage_error("--schedule: give it after the --spec it applies to, once per --spec");
-            o.extra_schedules.back() = value();
+            if (!last_schedules || !last_schedules->back().empty())
+                usage_error("--schedule: give it after the --layer or --spec it applies to, once for each");
+            last_schedules->back() = value();
         } else if (arg == "--seconds") {
             const std::string v = value();
             char *end = nullptr;
@@ -131,6 +137,11 @@ Options parse_options(int argc, char **argv) {
             char *end = nullptr;
             o.attempts = int(std::strtol(v.c_str(), &end, 10));
             if (*end || o.attempts < 1 || o.attempts > 100) usage_error("--attempts: expected 1 to 100");
+        } else if (arg == "--rounds") {
+            const std::string v = value();
+            char *end = nullptr;
+            o.rounds = int(std::strtol(v.c_str(), &end, 10));
+            if (*end || o.rounds < 1 || o.rounds > 100) usage_error("--rounds: expected 1 to 100");
         } else if (arg == "--isa") {
             o.isa = value();
             if (o.isa != "auto" && o.isa != "avx512" && o.isa != "avx2")
@@ -245,6 +256,12 @@ Suite open_layer(const std::string &name, convpipe::Pipeline pipeline, bool jit)
     s.output_shape = g.infer_output_shapes(shapes).at(0);
     s.flops = g.flops(shapes);
     return s;
+}
+
+// A layer's label in the tables: its name, and its schedule file's if any.
+std::string with_schedule_name(const std::string &name, const std::string &schedule_file) {
+    if (schedule_file.empty()) return name;
+    return name + "+" + schedule_file.substr(schedule_file.find_last_of('/') + 1);
 }
 
 // A --layer description, "NxHxWxC->F KHxKW [sS] [dD] [gG|dw] [valid] [linear]"
@@ -489,6 +506,30 @@ struct Result {
     double available() const { return available_gflops / peak_gflops; }   // share of the CPU that was ours
 };
 
+// One layer's rounds as one result: the medians of the rounds' medians,
+// the best single runs, the least free CPU and the largest error seen.
+Result median_of_rounds(const std::vector<Result> &rounds) {
+    Result r = rounds.back();
+    auto median = [&](double Timing::*field) {
+        std::vector<double> v;
+        for (const Result &x : rounds) v.push_back(x.timing.*field);
+        std::sort(v.begin(), v.end());
+        return v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]);
+    };
+    r.timing.a_ms = median(&Timing::a_ms);
+    r.timing.b_ms = median(&Timing::b_ms);
+    for (const Result &x : rounds) {
+        r.timing.a_best_ms = std::min(r.timing.a_best_ms, x.timing.a_best_ms);
+        r.timing.b_best_ms = std::min(r.timing.b_best_ms, x.timing.b_best_ms);
+        r.available_gflops = std::min(r.available_gflops, x.available_gflops);
+        r.error = std::max(r.error, x.error);
+        r.attempts = std::max(r.attempts, x.attempts);
+    }
+    r.timing.samples = 0;
+    for (const Result &x : rounds) r.timing.samples += x.timing.samples;
+    return r;
+}
+
 struct Geomean {
     double ratio = 1, convpipe_peak = 1, onednn_peak = 1;
 };
@@ -556,7 +597,7 @@ void print_json(const Options &o, const std::string &load_at_start, const std::v
               << "." << v->minor << "." << v->patch << "\", \"omp_wait_policy\": "
               << json_string(std::getenv("OMP_WAIT_POLICY") ? std::getenv("OMP_WAIT_POLICY") : "")
               << ", \"load_average_at_start\": " << json_string(load_at_start)
-              << ", \"seconds_per_layer\": " << o.seconds << ", \"isa_limit\": " << json_string(o.isa)
+              << ", \"seconds_per_layer\": " << o.seconds << ", \"rounds\": " << o.rounds << ", \"isa_limit\": " << json_string(o.isa)
               << ", \"runs\": [";
     for (size_t i = 0; i < threads.size(); i++) {
         const Geomean g = geomeans(results[i]);
@@ -612,15 +653,16 @@ int main(int argc, char **argv) {
         for (size_t i = 0; i < o.extra_layers.size(); i++) {
             const std::string &desc = o.extra_layers[i];
             graph::Graph g = graph::parse_spec(layer_spec_json(desc, int(i) + 1), "--layer \"" + desc + "\"", ".");
-            suite.push_back(open_layer(g.name, convpipe::compile_graph(g), true));
+            convpipe::CompileOptions options;
+            options.schedule_file = o.extra_layer_schedules[i];
+            suite.push_back(open_layer(with_schedule_name(g.name, options.schedule_file),
+                                       convpipe::compile_graph(g, options), true));
         }
         for (size_t i = 0; i < o.extra_specs.size(); i++) {
             convpipe::CompileOptions options;
             options.schedule_file = o.extra_schedules[i];
             convpipe::Pipeline p = convpipe::compile_spec(o.extra_specs[i], options);
-            const std::string &sched = o.extra_schedules[i];
-            std::string label = p.name();
-            if (!sched.empty()) label += "+" + sched.substr(sched.find_last_of('/') + 1);
+            const std::string label = with_schedule_name(p.name(), options.schedule_file);
             suite.push_back(open_layer(label, std::move(p), true));
         }
 
@@ -628,7 +670,9 @@ int main(int argc, char **argv) {
             const dnnl::version_t *v = dnnl::version();
             std::cout << "bench_layers: Conv2D + bias + relu, convpipe vs oneDNN " << v->major << "." << v->minor
                       << "." << v->patch << " (f32, NHWC), medians of alternating samples, ~" << o.seconds
-                      << " s per layer\nCPU: " << cpu_model() << "; " << cpu_features()
+                      << " s per layer"
+                      << (o.rounds > 1 ? " and round, medians of " + std::to_string(o.rounds) + " rounds" : std::string())
+                      << "\nCPU: " << cpu_model() << "; " << cpu_features()
                       << "; OMP_WAIT_POLICY=" << (std::getenv("OMP_WAIT_POLICY") ? std::getenv("OMP_WAIT_POLICY") : "")
                       << "; load average " << load_at_start << " at start\n"
                       << "ratio = convpipe speed / oneDNN speed (> 1: convpipe faster); %pk = share of the "
@@ -645,39 +689,49 @@ int main(int argc, char **argv) {
             convpipe::set_num_threads(threads);
             omp_set_num_threads(threads);
             bench::FmaPeak peak = bench::measure_fma_peak(threads, o.isa);
-            results.emplace_back();
-            for (Suite &s : suite) {
-                OneDnnConv dnnl_conv(s, engine, stream);
-                // On a shared machine another tenant can hold a core for
-                // seconds. Short FMA probes just before and after a layer show
-                // how much of the CPU was ours; a layer whose probes fall below
-                // kQuietFraction of the peak is measured again, and the attempt
-                // with the best probes is kept.
-                Result r;
-                for (int attempt = 0; attempt < o.attempts; attempt++) {
-                    const double before = bench::measure_fma_peak(threads, o.isa, 1, 0.05).gflops;
-                    const Timing t = alternate([&] { s.pipeline.run_into(s.data, s.outputs); },
-                                               [&] { dnnl_conv.run(stream); }, o.seconds);
-                    const double after = bench::measure_fma_peak(threads, o.isa, 1, 0.05).gflops;
-                    peak.gflops = std::max({peak.gflops, before, after});
-                    const double available = std::min(before, after);
-                    if (attempt == 0 || available > r.available_gflops) {
-                        r.timing = t;
-                        r.available_gflops = available;
-                        r.attempts = attempt + 1;
+            // Each round measures every layer; odd rounds go through the list
+            // backwards, so whatever a neighbour leaves behind (cache, clock)
+            // falls on both sides of a comparison of two layers. Each layer
+            // reports the medians of its rounds.
+            std::vector<std::vector<Result>> rounds(suite.size());
+            for (int round = 0; round < o.rounds; round++) {
+                for (size_t k = 0; k < suite.size(); k++) {
+                    const size_t index = round % 2 == 0 ? k : suite.size() - 1 - k;
+                    Suite &s = suite[index];
+                    OneDnnConv dnnl_conv(s, engine, stream);
+                    // On a shared machine another tenant can hold a core for
+                    // seconds. Short FMA probes just before and after a layer
+                    // show how much of the CPU was ours; a layer whose probes
+                    // fall below kQuietFraction of the peak is measured again,
+                    // and the attempt with the best probes is kept.
+                    Result r;
+                    for (int attempt = 0; attempt < o.attempts; attempt++) {
+                        const double before = bench::measure_fma_peak(threads, o.isa, 1, 0.05).gflops;
+                        const Timing t = alternate([&] { s.pipeline.run_into(s.data, s.outputs); },
+                                                   [&] { dnnl_conv.run(stream); }, o.seconds);
+                        const double after = bench::measure_fma_peak(threads, o.isa, 1, 0.05).gflops;
+                        peak.gflops = std::max({peak.gflops, before, after});
+                        const double available = std::min(before, after);
+                        if (attempt == 0 || available > r.available_gflops) {
+                            r.timing = t;
+                            r.available_gflops = available;
+                            r.attempts = attempt + 1;
+                        }
+                        if (r.available_gflops >= kQuietFraction * peak.gflops) break;
                     }
-                    if (r.available_gflops >= kQuietFraction * peak.gflops) break;
+                    r.layer = s.name;
+                    r.shape = describe(s);
+                    r.threads = threads;
+                    r.flops = s.flops;
+                    r.onednn_impl = dnnl_conv.implementation();
+                    r.convpipe_isa = s.jit ? "jit" : convpipe::last_cpu_isa();
+                    r.error = relative_error(s.outputs.at(0).data(), dnnl_conv.output(), s.outputs.at(0).size());
+                    all_agree = all_agree && r.error <= kMaxRelativeError;
+                    rounds[index].push_back(r);
                 }
-                r.layer = s.name;
-                r.shape = describe(s);
-                r.threads = threads;
-                r.flops = s.flops;
-                r.onednn_impl = dnnl_conv.implementation();
-                r.convpipe_isa = s.jit ? "jit" : convpipe::last_cpu_isa();
-                r.error = relative_error(s.outputs.at(0).data(), dnnl_conv.output(), s.outputs.at(0).size());
-                all_agree = all_agree && r.error <= kMaxRelativeError;
-                results.back().push_back(r);
             }
+            results.emplace_back();
+            for (const std::vector<Result> &rs : rounds) results.back().push_back(median_of_rounds(rs));
             // Fractions of peak use the best peak seen at this thread count:
             // noise only ever lowers a measurement.
             peak = std::max(peak, bench::measure_fma_peak(threads, o.isa),
