@@ -71,12 +71,20 @@ void Conv2DParams::update_from(const nlohmann::json &j, const std::string &where
                                 std::to_string(hi) + ", got " + v.dump());
             out = v.get<int>();
         };
+        auto flag = [&](bool &out) {
+            if (!v.is_boolean()) throw SpecError(where + "." + k + ": expected true or false, got " + v.dump());
+            out = v.get<bool>();
+        };
+        auto either = [&](std::string &out, const char *a, const char *b) {
+            if (v != a && v != b)
+                throw SpecError(where + "." + k + ": expected \"" + a + "\" or \"" + b + "\", got " + v.dump());
+            out = v.get<std::string>();
+        };
         if (k == "template") {
             if (v != "conv2d_direct_x86")
                 throw SpecError(where + ".template: unknown template " + v.dump() + " (known: conv2d_direct_x86)");
         } else if (k == "vectorize") {
-            if (v != "c" && v != "x") throw SpecError(where + ".vectorize: expected \"c\" or \"x\", got " + v.dump());
-            vectorize = v.get<std::string>();
+            either(vectorize, "c", "x");
         } else if (k == "block_c") {
             integer(block_c, 1, 8);
         } else if (k == "block_x") {
@@ -88,30 +96,19 @@ void Conv2DParams::update_from(const nlohmann::json &j, const std::string &where
         } else if (k == "chunk_c") {
             integer(chunk_c, 0, 1 << 20);
         } else if (k == "accumulate") {
-            if (v != "rows" && v != "tile")
-                throw SpecError(where + ".accumulate: expected \"rows\" or \"tile\", got " + v.dump());
-            accumulate = v.get<std::string>();
+            either(accumulate, "rows", "tile");
         } else if (k == "pack_weights") {
-            if (!v.is_boolean()) throw SpecError(where + ".pack_weights: expected true or false, got " + v.dump());
-            pack_weights = v.get<bool>();
+            flag(pack_weights);
         } else if (k == "compute_at") {
-            if (v != "root" && v != "consumer")
-                throw SpecError(where + ".compute_at: expected \"root\" or \"consumer\", got " + v.dump());
-            compute_at = v.get<std::string>();
+            either(compute_at, "root", "consumer");
         } else if (k == "pad") {
-            if (v != "copy" && v != "in_place")
-                throw SpecError(where + ".pad: expected \"copy\" or \"in_place\", got " + v.dump());
-            pad = v.get<std::string>();
+            either(pad, "copy", "in_place");
         } else if (k == "channels_inner") {
-            if (!v.is_boolean()) throw SpecError(where + ".channels_inner: expected true or false, got " + v.dump());
-            channels_inner = v.get<bool>();
+            flag(channels_inner);
         } else if (k == "parallel_channels") {
-            if (!v.is_boolean())
-                throw SpecError(where + ".parallel_channels: expected true or false, got " + v.dump());
-            parallel_channels = v.get<bool>();
+            flag(parallel_channels);
         } else if (k == "parallel") {
-            if (!v.is_boolean()) throw SpecError(where + ".parallel: expected true or false, got " + v.dump());
-            parallel = v.get<bool>();
+            flag(parallel);
         } else {
             throw SpecError(where + ": unknown schedule parameter '" + k +
                             "' (known: template, vectorize, accumulate, block_c, block_x, block_y, rows, chunk_c, "

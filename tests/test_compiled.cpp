@@ -188,6 +188,8 @@ TEST(Schedules, BadFilesAreRefused) {
     EXPECT_THAT(error_of(R"({"layers": {"conv": {"block_y": 9}}})"), ::testing::HasSubstr("conv.block_y: expected an integer from 1 to 8"));
     EXPECT_THAT(error_of(R"({"layers": {"conv": {"accumulate": "rows", "channels_inner": true}}})"),
                 ::testing::HasSubstr("conv.channels_inner: needs \"accumulate\": \"tile\""));
+    EXPECT_THAT(error_of(R"({"layers": {"conv": {"channels_inner": 1}}})"),
+                ::testing::HasSubstr("conv.channels_inner: expected true or false, got 1"));
     EXPECT_THAT(error_of(R"({"layers": {"conv": {"pad": "zeros"}}})"),
                 ::testing::HasSubstr("conv.pad: expected \"copy\" or \"in_place\", got \"zeros\""));
     EXPECT_THAT(error_of(R"({"layers": {"conv": {"compute_at": "inline"}}})"),
