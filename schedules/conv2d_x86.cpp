@@ -525,12 +525,17 @@ void schedule_channels_tile(lower::LayerStage &s, Func store, bool is_output, co
             .split(d.x, xo, xi, x_factor, TailStrategy::ShiftInwards)
             .split(d.y, yo, yi, r, TailStrategy::ShiftInwards)
             .split(yi, yio, yii, y_factor, TailStrategy::ShiftInwards);
-        if (channel_tasks)
+        if (channel_tasks) {
             st.reorder(ci, xi, yii, xo, yio, co, yo, d.n).fuse(co, yo, t).fuse(t, d.n, t);
-        else if (p.channels_inner)
-            st.reorder(ci, xi, yii, co, xo, yio, yo, d.n).fuse(yo, d.n, t);
-        else
-            st.reorder(ci, xi, yii, xo, co, yio, yo, d.n).fuse(yo, d.n, t);
+        } else {
+            if (p.channels_inner) st.reorder(ci, xi, yii, co, xo, yio, yo, d.n);
+            else st.reorder(ci, xi, yii, xo, co, yio, yo, d.n);
+            // Inside a consumer's task the rows asked for vary (fewer at the
+            // image's edges), and a row loop fused with the image loop
+            // would leave Halide unable to bound the image: there the two
+            // stay apart (as in schedule_channels).
+            if (!pad_at) st.fuse(yo, d.n, t);
+        }
         st.vectorize(ci, V).unroll(ci).unroll(xi).unroll(yii);
         if (p.parallel) st.parallel(t);
     };

@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <new>
 
+#include "convpipe/compiler.h"
 #include "convpipe/convpipe.h"
 #include "halide_buffers.h"
 #include "reference/reference.h"
@@ -49,4 +50,26 @@ TEST(Allocations, WarmRunIntoAllocatesNothing) {
         std::vector<Tensor> expected = reference::run(g, inputs);
         for (size_t i = 0; i < outputs.size(); i++) tests::expect_close(outputs[i], expected[i], name);
     }
+}
+
+// Pipelines compiled in process (convpipe run|bench SPEC, bench_layers) take
+// their intermediate buffers from the same cache: fresh blocks on the first
+// run (so the JIT does use it), none after.
+TEST(Allocations, JitIntermediatesAreReused) {
+    set_num_threads(1);
+    Pipeline p = compile_spec((tests::specs_root() / "aot_chain.json").string());
+    graph::Graph g = p.graph();
+    // Larger than the other test's images, so no block it left in the cache fits.
+    std::vector<Tensor> inputs = tests::random_call_inputs(g, {1, 96, 96, g.inputs[0].shape[3]}, 3);
+    std::vector<Tensor> outputs;
+    const uint64_t before = detail::halide_fresh_allocations();
+    p.run_into(inputs, outputs);
+    EXPECT_GT(detail::halide_fresh_allocations(), before) << "the JIT's intermediates bypass the block cache";
+    p.run_into(inputs, outputs);
+    const uint64_t warm = detail::halide_fresh_allocations();
+    for (int i = 0; i < 10; i++) p.run_into(inputs, outputs);
+    EXPECT_EQ(detail::halide_fresh_allocations() - warm, 0u) << "fresh blocks for the JIT in steady state";
+    set_num_threads(0);
+    std::vector<Tensor> expected = reference::run(g, inputs);
+    for (size_t i = 0; i < outputs.size(); i++) tests::expect_close(outputs[i], expected[i], "aot_chain (JIT)");
 }

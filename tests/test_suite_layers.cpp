@@ -69,8 +69,12 @@ TEST_P(FusionPipelines, MatchReference) {
 INSTANTIATE_TEST_SUITE_P(Bench, FusionPipelines,
                          ::testing::Values(std::make_tuple("mobilenet_block", ""),
                                            std::make_tuple("mobilenet_block", "mobilenet_block_apart"),
+                                           std::make_tuple("mobilenet_v2_block", ""),
+                                           std::make_tuple("mobilenet_v2_block", "mobilenet_v2_block_chain"),
+                                           std::make_tuple("mobilenet_v2_block", "mobilenet_v2_block_apart"),
                                            std::make_tuple("resnet_pair", ""),
                                            std::make_tuple("resnet_pair", "resnet_pair_fused")),
                          [](const auto &info) {
-                             return std::get<0>(info.param) + (std::get<1>(info.param).empty() ? "_heuristic" : "_other");
+                             const std::string &schedule = std::get<1>(info.param);
+                             return schedule.empty() ? std::get<0>(info.param) + "_heuristic" : schedule;
                          });
