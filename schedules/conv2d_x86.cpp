@@ -299,6 +299,18 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
             // neither gain nor lose (56x56x24->144, 28x28x32->192,
             // 112x112x16->96: 0.97-1.00x, medians of 6 runs).
             if (layer.in_channels >= V && w > p.block_x) p.channels_inner = true;
+            // Stems (fewer input channels than a vector) with AVX2: 4
+            // vectors of filters by 2 columns where they divide the
+            // filters, and 3 by 2 where 2 vectors do not. Same process,
+            // medians of 4 runs, vs 2x4: 3x3/2 on 224x224x3 to 32 filters
+            // 0.96-0.98x the time (1 and 2 threads), to 64 0.97x, 3x3 on
+            // 256x256x3 to 32 0.92x; to 24 filters (3x2 vs a shifted 2x4)
+            // 0.67-0.68x. To 48 filters 3x2 is slower (1.13x) and to 16
+            // 2x2 (1.31x): 2x4 stays.
+            if (!wide && layer.in_channels < V) {
+                if (F % (4 * int64_t(V)) == 0) p.block_c = 4, p.block_x = 2;
+                else if (F % (2 * int64_t(V)) != 0 && F % (3 * int64_t(V)) == 0) p.block_c = 3, p.block_x = 2;
+            }
         }
         const bool storable = F % V == 0;
         if (wide && cin_group * window >= 256 && cin_group % 16 == 0 && w >= 14) {
