@@ -63,7 +63,8 @@ Shape storage_shape(const graph::Value &call_input, const KernelBlocks &blocks);
 // Declares a call input dense and zero-based, with its fixed sizes promised
 // to Halide (constant strides, fewer checks), and binds it for lowering.
 InputBinding bind_input(Halide::ImageParam param, const Shape &shape);
-// The same promises for an NHWC output with `channels` channels.
+// The same promises for an NHWC output of the shape the spec gives it
+// (sizes left to run time, -1, stay free).
 void constrain_output(Halide::OutputImageParam output, const Shape &shape);
 
 // call_inputs follow graph.call_inputs() order.
