@@ -435,6 +435,12 @@ int kernel_block(const graph::Layer &layer, const Conv2DParams &p, const Target 
 
 namespace {
 
+// Whether the template writes a padded copy of the input ('same' padding
+// that pads, read through a copy rather than in place).
+bool copies_padded_input(const graph::Layer &layer, const Conv2DParams &p) {
+    return graph::needs_zero_padding(layer.conv) && p.pad == "copy";
+}
+
 // A padded copy's loops stay whole: Halide would split them into edges
 // and interior at the image's likely values (lower_conv), which measured
 // 4% slower on 3x3 56x56x64.
@@ -512,7 +518,7 @@ void schedule_channels(lower::LayerStage &s, Func store, bool is_output, const C
         .unroll(d.x);
     if (chunk <= 4) block.update().unroll(rci);   // short loops cost more than their body
 
-    if (graph::needs_zero_padding(cp) && p.pad == "copy") {
+    if (copies_padded_input(*s.layer, p)) {
         // Zeros and clamped reads, computed per row group: the inner loop
         // then reads plain memory.
         copy_padded(s.padded, d.y).compute_at(pad_at.value_or(LoopLevel(store, t)));
@@ -547,7 +553,7 @@ void schedule_channels_tile(lower::LayerStage &s, Func store, bool is_output, co
     const bool channel_tasks = p.parallel_channels && !pad_at && !has_fused_producer;
     // A layer computed inside its consumer's task pads locally too.
     const bool local_pad =
-        !channel_tasks && (rows > 1 || pad_at || has_fused_producer) && graph::needs_zero_padding(s.layer->conv);
+        !channel_tasks && (rows > 1 || pad_at || has_fused_producer) && copies_padded_input(*s.layer, p);
     auto tile = [&](Stage st, int x_factor, int r, int y_factor) {
         st.split(d.c, co, ci, cb, TailStrategy::ShiftInwards)
             .split(d.x, xo, xi, x_factor, TailStrategy::ShiftInwards)
@@ -599,8 +605,7 @@ void schedule_channels_tile(lower::LayerStage &s, Func store, bool is_output, co
     // keeps the block's weights out of the column loop and loads each input
     // vector once for all the taps that read it.
     if (unrolled_window) s.conv.update().unroll(rkx).unroll(rky);
-    if (!graph::needs_zero_padding(s.layer->conv)) return;   // reads the input directly
-    if (p.pad == "in_place") return;
+    if (!copies_padded_input(*s.layer, p)) return;   // reads the input directly
     if (local_pad) {
         copy_padded(s.padded, d.y);
         if (unrolled_window && !pad_at) {
@@ -670,7 +675,7 @@ void schedule_columns(lower::LayerStage &s, Func store, bool is_output, const Co
     }
     s.conv.compute_at(store, xo).reorder(d.x, d.c).vectorize(d.x, V).unroll(d.c);
     s.conv.update().reorder(d.x, d.c, rc, rkx, rky, d.y, d.n).vectorize(d.x, V).unroll(d.c);
-    if (graph::needs_zero_padding(s.layer->conv) && p.pad == "copy") {
+    if (copies_padded_input(*s.layer, p)) {
         // The input rows one row group needs, with zeros around: L1-sized.
         copy_padded(s.padded, d.y).compute_at(pad_at.value_or(LoopLevel(store, t))).vectorize(d.x, V);
     }
