@@ -123,9 +123,13 @@ void Conv2DParams::update_from(const nlohmann::json &j, const std::string &where
 // FMA latency needs `latency_accumulators` independent accumulators to hide
 // (two pipes of 4 cycles: 8 on Zen 3, where 2x4 blocks beat 2x5 by 5% on
 // 3x3 56x56x64 and 28x28x128); channels, columns and rows computed past the
-// layer's edges (the last block is shifted or rounded) are wasted.
-double block_efficiency(int bc, int bx, int by, int V, int64_t filters, int64_t width, int64_t height,
-                        int latency_accumulators) {
+// layer's edges (the last block is shifted or rounded) are wasted. Where
+// the filters are padded (pads_filters) only whole vectors past the filters
+// are: the last block's other vectors are never stored, and LLVM drops
+// their FMAs (1x1 20x20x256->36 in blocks of 3 vectors: 12 FMAs per input
+// channel in the first block, 8 in the second).
+double block_efficiency(int bc, int bx, int by, int V, int64_t filters, bool padded_filters, int64_t width,
+                        int64_t height, int latency_accumulators) {
     const int positions = bx * by;
     double fma_cycles = bc * positions / 2.0, load_cycles = (bc + positions) / 2.0;
     double issue =
@@ -133,7 +137,7 @@ double block_efficiency(int bc, int bx, int by, int V, int64_t filters, int64_t 
     auto used = [](int64_t extent, int block) {
         return extent > 0 ? double(extent) / double((extent + block - 1) / block * block) : 1.0;
     };
-    return issue * used(width, bx) * used(height, by) * used(filters, V * bc);
+    return issue * used(width, bx) * used(height, by) * used(filters, padded_filters ? V : V * bc);
 }
 
 bool few_taps(const graph::Layer &layer) {
@@ -232,12 +236,17 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
         // No wider or taller than the image: an output smaller than its
         // block falls back to one-column tiles.
         const int widest = static_cast<int>(std::clamp<int64_t>(w > 0 ? w : 16, 1, 16));
+        // Filter counts that are not a multiple of V: ungrouped layers take
+        // tiles with the filters padded to whole register blocks
+        // (pads_filters), whose last block may reach past the filters.
+        const bool paddable = F % V != 0 && c.groups == 1;
+        const int64_t vectors = paddable ? (F + V - 1) / V : F / V;
         auto choose_block = [&](int max_by) {
             double best = -1;
-            for (int bc = static_cast<int>(std::min<int64_t>(wide ? 4 : 3, F / V)); bc >= 1; bc--)
+            for (int bc = static_cast<int>(std::min<int64_t>(wide ? 4 : 3, vectors)); bc >= 1; bc--)
                 for (int by = 1; by <= max_by && (h <= 0 || by <= h); by++)
                     for (int bx = std::min(widest, (registers - bc - 1) / (bc * by)); bx * by >= min_positions; bx--) {
-                        double e = block_efficiency(bc, bx, by, V, F, w, h, latency_accumulators);
+                        double e = block_efficiency(bc, bx, by, V, F, paddable, w, h, latency_accumulators);
                         if (e > best * 1.02) best = e, p.block_c = bc, p.block_x = bx, p.block_y = by;
                     }
         };
@@ -259,7 +268,7 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
         // 112x112x32, 1 thread: 0.176 ms vs 0.194 for the 2x6 block the
         // cost model prefers (which counts no loads saved by the unrolling).
         if (few_taps(layer)) {
-            p.block_c = static_cast<int>(std::min<int64_t>(2, F / V)), p.block_x = 4, p.block_y = 1;
+            p.block_c = static_cast<int>(std::min<int64_t>(2, vectors)), p.block_x = 4, p.block_y = 1;
             // Depthwise-like layers read their input in place:
             // a padded copy costs them as much as their few multiply-adds
             // (stride 2: four input pixels copied per output). Column blocks
@@ -319,7 +328,7 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
                 else if (F % (2 * int64_t(V)) != 0 && F % (3 * int64_t(V)) == 0) p.block_c = 3, p.block_x = 2;
             }
         }
-        const bool storable = F % V == 0;
+        const bool storable = F % V == 0 || paddable;
         if (wide && cin_group * window >= 256 && cin_group % 16 == 0 && w >= 14) {
             // AVX-512 (an Intel Xeon, bench_layers, two runs side by side):
             // whole-reduction tiles stream each block's weights from L2 at
@@ -409,11 +418,20 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
     return p;
 }
 
+bool pads_filters(const graph::Layer &layer, const Conv2DParams &p, int V) {
+    const int64_t F = layer.conv.filters;
+    return p.vectorize == "c" && p.accumulate == "tile" && p.pack_weights && layer.conv.groups == 1 && F >= V &&
+           F % V != 0;
+}
+
 namespace {
 
-// Output channels per register block: block_c vectors, at most the filters.
-int channel_block(const Conv2DParams &p, int64_t filters, int V) {
-    return V * std::max(1, std::min<int>(p.block_c, static_cast<int>(filters / V)));
+// Output channels per register block: block_c vectors, at most the filters
+// (rounded up to whole vectors where the filters are padded).
+int channel_block(const Conv2DParams &p, const graph::Layer &layer, int V) {
+    const int64_t F = layer.conv.filters;
+    const int64_t vectors = pads_filters(layer, p, V) ? (F + V - 1) / V : F / V;
+    return V * std::max(1, std::min<int>(p.block_c, static_cast<int>(vectors)));
 }
 
 }  // namespace
@@ -421,6 +439,9 @@ int channel_block(const Conv2DParams &p, int64_t filters, int V) {
 int kernel_block(const graph::Layer &layer, const Conv2DParams &p, const Target &target) {
     const int V = target.natural_vector_size<float>();
     const int64_t F = layer.conv.filters;
+    // Padded filters: stored in blocks of the register block's channels, so
+    // that every register block reads one block, whole.
+    if (pads_filters(layer, p, V)) return channel_block(p, layer, V);
     if (!p.pack_weights || p.vectorize != "c" || F < V || F % V != 0) return 0;
     // Blocks of one vector: a register block of bc vectors then reads bc
     // streams, whole blocks apart (KH*KW*Cin*V floats). With AVX-512 that
@@ -429,7 +450,7 @@ int kernel_block(const graph::Layer &layer, const Conv2DParams &p, const Target 
     // (as the templates split them) go in one block, one stream, when they
     // divide the filters. With AVX2 on Zen 3 one-vector blocks measured
     // faster (3x3 56x56x64: 2.53 ms vs 2.62 in blocks of 16).
-    const int64_t cb = channel_block(p, F, V);
+    const int64_t cb = channel_block(p, layer, V);
     return static_cast<int>(V >= 16 && F % cb == 0 ? cb : V);
 }
 
@@ -455,7 +476,7 @@ void schedule_channels(lower::LayerStage &s, Func store, bool is_output, const C
     const graph::Conv2D &cp = s.layer->conv;
     const int64_t F = cp.filters;
     const int64_t cin_group = s.layer->in_channels / cp.groups;
-    const int cb = channel_block(p, F, V);
+    const int cb = channel_block(p, *s.layer, V);
     const int bx = std::max(1, p.block_x);
     Var co("co"), ci("ci"), yo("yo"), yi("yi"), t("t");
     RVar rc = s.r.x, rkx = s.r.y, rky = s.r.z;
@@ -537,7 +558,7 @@ void schedule_channels_tile(lower::LayerStage &s, Func store, bool is_output, co
     const lower::Dims &d = lower::dims();
     const int V = target.natural_vector_size<float>();
     const int64_t F = s.layer->conv.filters;
-    const int cb = channel_block(p, F, V);
+    const int cb = channel_block(p, *s.layer, V);
     const int bx = std::max(1, p.block_x);
     Var co("co"), ci("ci"), xo("xo"), xi("xi"), yo("yo"), yi("yi"), yio("yio"), yii("yii"), t("t");
     RVar rc = s.r.x, rkx = s.r.y, rky = s.r.z;
@@ -554,8 +575,13 @@ void schedule_channels_tile(lower::LayerStage &s, Func store, bool is_output, co
     // A layer computed inside its consumer's task pads locally too.
     const bool local_pad =
         !channel_tasks && (rows > 1 || pad_at || has_fused_producer) && copies_padded_input(*s.layer, p);
+    // Padded filters: the last channel block is computed whole (the kernel
+    // and bias read zeros past the filters) and stored under a guard,
+    // where a shifted block would straddle two blocks of the kernel.
+    const bool padded_filters = pads_filters(*s.layer, p, V);
+    const TailStrategy channel_tail = padded_filters ? TailStrategy::GuardWithIf : TailStrategy::ShiftInwards;
     auto tile = [&](Stage st, int x_factor, int r, int y_factor) {
-        st.split(d.c, co, ci, cb, TailStrategy::ShiftInwards)
+        st.split(d.c, co, ci, cb, channel_tail)
             .split(d.x, xo, xi, x_factor, TailStrategy::ShiftInwards)
             .split(d.y, yo, yi, r, TailStrategy::ShiftInwards)
             .split(yi, yio, yii, y_factor, TailStrategy::ShiftInwards);
@@ -585,6 +611,10 @@ void schedule_channels_tile(lower::LayerStage &s, Func store, bool is_output, co
     // The register block is computed in the innermost tile loop.
     const Var &block_loop = p.channels_inner && !channel_tasks ? co : xo;
     s.conv.compute_at(store, block_loop).vectorize(d.c, V).unroll(d.c).unroll(d.x).unroll(d.y);
+    if (padded_filters) {
+        s.conv.bound_extent(d.c, cb);
+        if (s.layer->conv.use_bias) s.bias.compute_root();   // zeros past the filters, once per call
+    }
     s.conv.update()
         .reorder(d.c, d.x, d.y, rc, rkx, rky, d.n)
         .vectorize(d.c, V)

@@ -113,7 +113,7 @@ TEST(Bind, ErrorsNameTheInput) {
         p.run(call_inputs(p.graph(), 5, 5, 1));
         FAIL() << "expected an error for the bound input given again";
     } catch (const Error &e) {
-        EXPECT_THAT(std::string(e.what()), HasSubstr("takes 6 inputs (image, wide.bias, narrow.kernel"));
+        EXPECT_THAT(std::string(e.what()), HasSubstr("takes 8 inputs (image, wide.bias, narrow.kernel"));
     }
 }
 
@@ -137,4 +137,51 @@ TEST(Bind, BakedWeightsArePackedWhenCompiled) {
         std::vector<Tensor> in = tests::random_call_inputs(p.graph(), Shape{2, 7, 10, 32}, 10);
         expect_outputs(p.run(in), reference::run(p.graph(), in), "baked, packed, " + accumulate);
     }
+}
+
+// Filter counts that are not a multiple of the vector width, with the tile
+// template's padding (schedule::pads_filters): kernels baked in blocks of
+// whole vectors with zero filters past the last, a baked bias read as zeros
+// there, a last block partly or wholly past the filters; in a pipeline of two
+// such layers, the first computed at the second's tiles or on its own.
+TEST(Bind, PaddedFiltersMatchReference) {
+    fs::path dir = fs::path(::testing::TempDir()) / "convpipe_padded_filters";
+    fs::create_directories(dir);
+    auto spec = [](bool baked) {
+        auto weights = [&](const std::string &layer) {
+            return baked ? R"(, "kernel": {"npy": ")" + layer + R"(_k.npy"}, "bias": {"npy": ")" + layer + R"(_b.npy"})"
+                         : std::string();
+        };
+        return R"({"name": "padded", "input": {"name": "x", "shape": [null, null, null, 16]}, "layers": [
+            {"type": "Conv2D", "name": "expand", "filters": 20, "kernel_size": 1, "activation": "relu")" +
+               weights("expand") + R"(},
+            {"type": "Conv2D", "name": "conv", "filters": 12, "kernel_size": 3, "padding": "same")" +
+               weights("conv") + "}]}";
+    };
+    std::ofstream(dir / "runtime.json") << spec(false);
+    const graph::Graph runtime = graph::load_spec((dir / "runtime.json").string());
+    std::vector<Tensor> in = tests::random_call_inputs(runtime, Shape{2, 7, 11, 16}, 31);
+    // Call order: x, expand.kernel, expand.bias, conv.kernel, conv.bias.
+    save_npy(in[1], (dir / "expand_k.npy").string());
+    save_npy(in[2], (dir / "expand_b.npy").string());
+    save_npy(in[3], (dir / "conv_k.npy").string());
+    save_npy(in[4], (dir / "conv_b.npy").string());
+    std::ofstream(dir / "baked.json") << spec(true);
+    const std::vector<Tensor> expected = reference::run(runtime, in);
+    auto tile = [](const std::string &knobs) {
+        return R"({"accumulate": "tile", "pack_weights": true, )" + knobs + "}";
+    };
+    for (const char *expand :
+         {R"("block_c": 3, "block_x": 4)", R"("block_c": 2, "block_x": 5)", R"("block_c": 2, "compute_at": "consumer")"})
+        for (const char *conv : {R"("block_c": 1, "block_x": 3, "rows": 2)", R"("block_c": 3, "block_y": 2)"})
+            for (bool baked : {false, true}) {
+                const std::string what =
+                    std::string(baked ? "baked" : "run-time") + ", expand " + expand + ", conv " + conv;
+                std::ofstream(dir / "schedule.json")
+                    << R"({"layers": {"expand": )" << tile(expand) << R"(, "conv": )" << tile(conv) << "}}";
+                CompileOptions options;
+                options.schedule_file = (dir / "schedule.json").string();
+                Pipeline p = compile_spec((dir / (baked ? "baked.json" : "runtime.json")).string(), options);
+                expect_outputs(baked ? p.run({in[0]}) : p.run(in), expected, what);
+            }
 }

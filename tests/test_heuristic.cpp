@@ -67,7 +67,10 @@ TEST(Heuristic, ChoicesFitTheTemplate) {
                 // operands), else block_c weight vectors and a broadcast.
                 const bool depthwise = s.groups == s.c && s.f == s.c;
                 EXPECT_LE(p.block_c * p.block_x * p.block_y + p.block_c + (depthwise ? 0 : 1), registers);
-                EXPECT_LE(int64_t(p.block_c) * V, s.f);
+                // At most the filters, rounded up to whole vectors where
+                // the tile template pads them.
+                const int64_t vectors = schedule::pads_filters(l, p, V) ? (s.f + V - 1) / V : s.f / V;
+                EXPECT_LE(p.block_c, vectors);
             }
             if (p.block_y > 1) {
                 EXPECT_EQ(p.accumulate, "tile");
@@ -86,8 +89,19 @@ TEST(Heuristic, ChoicesFitTheTemplate) {
             EXPECT_GE(p.rows, 0);
             EXPECT_LE(p.rows, 4096);
             if (p.accumulate == "tile" && p.rows > 0 && !p.parallel_channels) EXPECT_LE(p.rows, h);
-            // The kernel is stored in filter blocks only where they divide it.
-            if (int b = schedule::kernel_block(l, p, target)) EXPECT_EQ(s.f % b, 0);
+            // The kernel is stored in filter blocks that divide it, or, where
+            // the tile template pads the filters, in blocks of the register
+            // block's channels, no more than the filters in whole vectors.
+            if (int b = schedule::kernel_block(l, p, target)) {
+                if (schedule::pads_filters(l, p, V)) {
+                    EXPECT_EQ(p.accumulate, "tile");
+                    EXPECT_NE(s.f % V, 0);
+                    EXPECT_EQ(b, V * p.block_c);
+                    EXPECT_LE(b, (s.f + V - 1) / V * V);
+                } else {
+                    EXPECT_EQ(s.f % b, 0);
+                }
+            }
             // Whatever the heuristic picks, a schedule file could write.
             schedule::Conv2DParams again;
             again.update_from(p.to_json(), "roundtrip");

@@ -133,6 +133,16 @@ LayerStage lower_conv(const graph::Layer &layer, const InputBinding &in, const I
             s.bias = Func(name + "_bias");
             s.bias(_) = weight_buffer(p.bias, name + "_bias_data")(_);
         }
+        // A filter count that is not a multiple of the kernel's block: the
+        // packed kernel holds zero filters up to the next whole block, and
+        // the bias reads zeros there too, so that register blocks may
+        // compute whole blocks (their extra channels are never stored).
+        if (kernel_block > 0 && p.filters % kernel_block != 0) {
+            Func stored_bias = s.bias;
+            const int F = static_cast<int>(p.filters);
+            s.bias = Func(name + "_bias_padded");
+            s.bias(d.c) = select(d.c < F, stored_bias(clamp(d.c, 0, F - 1)), 0.0f);
+        }
     }
 
     int64_t cin_group = layer.in_channels / p.groups;

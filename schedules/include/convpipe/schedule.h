@@ -110,11 +110,18 @@ ScheduleFile load_schedule_file(const std::string &path, const graph::Graph &gra
 using GraphParams = std::map<std::string, Conv2DParams>;
 GraphParams choose_params(const graph::Graph &graph, const ScheduleFile *file, const Halide::Target &target);
 
+// Whether the tile template pads the filters to whole register blocks: where
+// it packs weights and the filter count is not a multiple of the vector width
+// (ungrouped layers only: a grouped layer's extra filters would read input
+// channels that are not there).
+bool pads_filters(const graph::Layer &layer, const Conv2DParams &params, int vector_width);
+
 // The filter block each Conv2D layer's kernel is stored in (convpipe/layout.h),
 // for lower_graph and for the runtime, which packs run-time weights to match:
 // the vector width when the parameters pack weights and the filter count is a
 // multiple of it (every vector of filters then starts on a block, so the
-// loads stay dense), else 0 (Keras's layout).
+// loads stay dense); the register block's channels where the filters are
+// padded (pads_filters); else 0 (Keras's layout).
 int kernel_block(const graph::Layer &layer, const Conv2DParams &params, const Halide::Target &target);
 lower::KernelBlocks kernel_blocks(const graph::Graph &graph, const GraphParams &params, const Halide::Target &target);
 

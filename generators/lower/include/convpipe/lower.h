@@ -37,7 +37,10 @@ struct LayerStage {
     Halide::Func padded, conv;
     std::vector<Halide::Func> reductions;
     Halide::Func kernel, bias;         // kernel(f, ci, kx, ky), whatever its storage
-    int kernel_block = 0;              // its storage's filter block (convpipe/layout.h), 0: Keras's
+    // Its storage's filter block (convpipe/layout.h), 0: Keras's. Where the
+    // block does not divide the filters, kernel and bias read zeros up to
+    // the next whole block.
+    int kernel_block = 0;
     Halide::RDom r;                    // r.x: input channel in group, r.y: kx, r.z: ky
     Halide::Expr out_width, out_height;
 };
