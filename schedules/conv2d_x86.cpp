@@ -128,6 +128,12 @@ void Conv2DParams::update_from(const nlohmann::json &j, const std::string &where
 // are: the last block's other vectors are never stored, and LLVM drops
 // their FMAs (1x1 20x20x256->36 in blocks of 3 vectors: 12 FMAs per input
 // channel in the first block, 8 in the second).
+//   Guarded columns (guards_columns) waste none either, but the model
+// counts the columns of a last block as wasted all the same: without that
+// waste it prefers the widest blocks wherever the width is fixed (2x6 for
+// 3x3 28x28x128, measured 5% slower than 2x4, whose 8 accumulators and two
+// reduction steps' loads fit the registers), which its issue estimate
+// does not see.
 double block_efficiency(int bc, int bx, int by, int V, int64_t filters, bool padded_filters, int64_t width,
                         int64_t height, int latency_accumulators) {
     const int positions = bx * by;
@@ -259,10 +265,18 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
         // thread: 3x3 56x56x64 2.55 ms tile vs 2.71 row accumulators; 28x28
         // 2.59 vs 2.72; 14x14 2.57 vs 2.66; 7x7x512 2.97 vs 3.08; 1x1
         // 56x56x64->256 1.12 vs 1.27 unpacked; 7x7/2 stem 2.50 vs 2.56-2.79.
-        // Otherwise short reductions (1x1, stems, depthwise) still take
-        // tiles, and long ones (3x3 over 64+ channels) keep row
-        // accumulators and copy each block's weights densely per row group
-        // (3x3 56x56x64 2.76 ms so vs 3.0-3.4 as unpacked tiles).
+        // Otherwise ungrouped layers take tiles too, with the filters padded
+        // to whole register blocks (pads_filters). bench_layers, 1 thread,
+        // vs oneDNN, before (row accumulators with each block's weights
+        // copied per row group; 1x1 and 3x3 over 40+ channels) and after:
+        // 1x1 20x20x256->20 0.63x -> 0.94x, ->36 0.76x -> 0.93x, ->100
+        // 0.85x -> 0.99x, 7x7x256->100 0.73x -> 0.89x, 17x17x64->20 0.64x
+        // -> 0.73x; 3x3 20x20x40->20 0.89x -> 1.06x, 14x14x128->100 0.96x
+        // -> 1.13x, 38x38x512->84 0.66x -> 1.03x, 19x19x1024->126 0.93x ->
+        // 0.91x (3x4 blocks, whose 884 KB of weights per block stream from
+        // L3; 2x5 measured 0.98x). Grouped layers with such counts keep
+        // row accumulators where the reduction is long, and short
+        // reductions shifted last blocks.
         // Depthwise-like layers (a few taps per output, window unrolled by
         // the template): 2 vectors x 4 columns. Zen 3 AVX2, MobileNet dw3x3
         // 112x112x32, 1 thread: 0.176 ms vs 0.194 for the 2x6 block the
@@ -416,6 +430,11 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
         if (h > 0 && p.rows * 2 > h) p.rows = static_cast<int>(std::max<int64_t>(1, h / 2));
     }
     return p;
+}
+
+bool guards_columns(const graph::Layer &layer, const Conv2DParams &p) {
+    const int64_t width = layer.output.shape[2];
+    return p.vectorize == "c" && p.accumulate == "tile" && width > 0 && width % std::max(1, p.block_x) != 0;
 }
 
 bool pads_filters(const graph::Layer &layer, const Conv2DParams &p, int V) {
@@ -580,9 +599,17 @@ void schedule_channels_tile(lower::LayerStage &s, Func store, bool is_output, co
     // where a shifted block would straddle two blocks of the kernel.
     const bool padded_filters = pads_filters(*s.layer, p, V);
     const TailStrategy channel_tail = padded_filters ? TailStrategy::GuardWithIf : TailStrategy::ShiftInwards;
+    // A width the spec fixes and the column block does not divide: the
+    // last column block is computed whole and stored under a guard, which
+    // Halide resolves at generation time, so LLVM drops the columns never
+    // stored (3x3 7x7x512 in 3x4 blocks: 24 FMAs per step in the first
+    // block, 18 in the second) where a shifted block computes them twice.
+    const bool guarded_columns = guards_columns(*s.layer, p);
     auto tile = [&](Stage st, int x_factor, int r, int y_factor) {
+        const TailStrategy column_tail =
+            guarded_columns && x_factor == bx ? TailStrategy::GuardWithIf : TailStrategy::ShiftInwards;
         st.split(d.c, co, ci, cb, channel_tail)
-            .split(d.x, xo, xi, x_factor, TailStrategy::ShiftInwards)
+            .split(d.x, xo, xi, x_factor, column_tail)
             .split(d.y, yo, yi, r, TailStrategy::ShiftInwards)
             .split(yi, yio, yii, y_factor, TailStrategy::ShiftInwards);
         if (channel_tasks) {
@@ -611,6 +638,7 @@ void schedule_channels_tile(lower::LayerStage &s, Func store, bool is_output, co
     // The register block is computed in the innermost tile loop.
     const Var &block_loop = p.channels_inner && !channel_tasks ? co : xo;
     s.conv.compute_at(store, block_loop).vectorize(d.c, V).unroll(d.c).unroll(d.x).unroll(d.y);
+    if (guarded_columns) s.conv.bound_extent(d.x, bx);
     if (padded_filters) {
         s.conv.bound_extent(d.c, cb);
         if (s.layer->conv.use_bias) s.bias.compute_root();   // zeros past the filters, once per call

@@ -311,5 +311,10 @@ INSTANTIATE_TEST_SUITE_P(
         // vector wholly past the filters.
         FixedShapeCase{"1x17x17x64->20 1x1", ""},
         FixedShapeCase{"1x9x11x16->20 3x3", ""},
-        FixedShapeCase{"1x7x7x32->36 1x1", R"({"accumulate": "tile", "pack_weights": true, "block_c": 3, "block_x": 7})"}),
+        FixedShapeCase{"1x7x7x32->36 1x1", R"({"accumulate": "tile", "pack_weights": true, "block_c": 3, "block_x": 7})"},
+        // Column blocks that do not divide the width: the last one guarded.
+        FixedShapeCase{"1x7x7x32->16 3x3", R"({"accumulate": "tile", "block_x": 4})"},
+        FixedShapeCase{"1x15x15x16->24 3x3 s2", R"({"accumulate": "tile", "block_x": 3, "channels_inner": true})"},
+        FixedShapeCase{"1x9x9x16->16 3x3", R"({"accumulate": "tile", "block_x": 2, "block_y": 2, "rows": 4})"},
+        FixedShapeCase{"1x6x13x16->20 1x1", R"({"accumulate": "tile", "pack_weights": true, "block_c": 2, "block_x": 6})"}),
     [](const auto &info) { return "case" + std::to_string(info.index); });

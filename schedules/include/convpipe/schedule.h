@@ -110,6 +110,11 @@ ScheduleFile load_schedule_file(const std::string &path, const graph::Graph &gra
 using GraphParams = std::map<std::string, Conv2DParams>;
 GraphParams choose_params(const graph::Graph &graph, const ScheduleFile *file, const Halide::Target &target);
 
+// Whether the tile template computes its last column block whole and stores
+// it under a guard (a width fixed by the spec that the block does not
+// divide), rather than shifting it inwards over columns computed before.
+bool guards_columns(const graph::Layer &layer, const Conv2DParams &params);
+
 // Whether the tile template pads the filters to whole register blocks: where
 // it packs weights and the filter count is not a multiple of the vector width
 // (ungrouped layers only: a grouped layer's extra filters would read input
