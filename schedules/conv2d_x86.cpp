@@ -121,29 +121,40 @@ void Conv2DParams::update_from(const nlohmann::json &j, const std::string &where
 // columns x by rows. Each reduction step issues bc*bx*by FMAs (two per
 // cycle) and loads bc weight vectors and bx*by broadcasts (two per cycle);
 // FMA latency needs `latency_accumulators` independent accumulators to hide
-// (two pipes of 4 cycles: 8 on Zen 3, where 2x4 blocks beat 2x5 by 5% on
-// 3x3 56x56x64 and 28x28x128); channels, columns and rows computed past the
-// layer's edges (the last block is shifted or rounded) are wasted. Where
-// the filters are padded (pads_filters) only whole vectors past the filters
-// are: the last block's other vectors are never stored, and LLVM drops
-// their FMAs (1x1 20x20x256->36 in blocks of 3 vectors: 12 FMAs per input
-// channel in the first block, 8 in the second).
-//   Guarded columns (guards_columns) waste none either, but the model
-// counts the columns of a last block as wasted all the same: without that
-// waste it prefers the widest blocks wherever the width is fixed (2x6 for
-// 3x3 28x28x128, measured 5% slower than 2x4, whose 8 accumulators and two
-// reduction steps' loads fit the registers), which its issue estimate
-// does not see.
+// (two pipes of 4 cycles: 8 on Zen 3). Channels, columns and rows computed
+// past the layer's edges (a last block shifted or rounded) are wasted.
+// Where the filters are padded (pads_filters) only whole vectors past the
+// filters are: the last block's other vectors are never stored, and LLVM
+// drops their FMAs (1x1 20x20x256->36 in blocks of 3 vectors: 12 FMAs per
+// input channel in the first block, 8 in the second). Guarded columns
+// (guards_columns) waste none either: the last column block is a narrower
+// block, with fewer accumulators, which may leave the FMA latency exposed.
+// Measured (bench_layers, Zen 3, 1 thread, guarded), as the model ranks
+// them: 3x3 7x7x512 3x4 (a 3x3 last block) 2.64 ms vs 2x4 (2x3) 2.82;
+// 28x28x128 2x6 (2x4) 2.35 vs 2x4 2.42; 56x56x64 2x4 2.34 vs 2x6 (2x2)
+// 2.43; 7x1 17x17x160->192 2x6 (2x5) 1.31 vs 3x4 (3x1) 1.40. It misses
+// by 2% where it ties a guarded one-row block with an exact two-row one
+// and takes the first: 14x14x256 2x5 2.42 vs 2x2x2 2.38; 38x38x512->84 3x4
+// vs 3x2x2 (a tie-break for exact blocks moved other layers off measured
+// choices: the 7x7/2 stem's 2x6).
 double block_efficiency(int bc, int bx, int by, int V, int64_t filters, bool padded_filters, int64_t width,
-                        int64_t height, int latency_accumulators) {
-    const int positions = bx * by;
-    double fma_cycles = bc * positions / 2.0, load_cycles = (bc + positions) / 2.0;
-    double issue =
-        fma_cycles / std::max(fma_cycles, load_cycles) * std::min(1.0, bc * positions / double(latency_accumulators));
+                        bool guarded_columns, int64_t height, int latency_accumulators) {
+    auto issue = [&](int columns) {
+        const int positions = columns * by;
+        double fma_cycles = bc * positions / 2.0, load_cycles = (bc + positions) / 2.0;
+        return fma_cycles / std::max(fma_cycles, load_cycles) *
+               std::min(1.0, bc * positions / double(latency_accumulators));
+    };
     auto used = [](int64_t extent, int block) {
         return extent > 0 ? double(extent) / double((extent + block - 1) / block * block) : 1.0;
     };
-    return issue * used(width, bx) * used(height, by) * used(filters, padded_filters ? V : V * bc);
+    double columns = issue(bx) * used(width, bx);
+    if (guarded_columns && width > 0 && width % bx != 0) {
+        // Time in columns at full issue: the whole blocks, then the last.
+        const double time = double(width / bx * bx) / issue(bx) + double(width % bx) / issue(width % bx);
+        columns = double(width) / time;
+    }
+    return columns * used(height, by) * used(filters, padded_filters ? V : V * bc);
 }
 
 bool few_taps(const graph::Layer &layer) {
@@ -247,16 +258,19 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
         // (pads_filters), whose last block may reach past the filters.
         const bool paddable = F % V != 0 && c.groups == 1;
         const int64_t vectors = paddable ? (F + V - 1) / V : F / V;
-        auto choose_block = [&](int max_by) {
+        // guarded: whether the template will guard a last column block
+        // (guards_columns: tiles, on a width the spec fixes). AVX-512 keeps
+        // the blocks measured there, as if shifted (unmeasured guarded).
+        auto choose_block = [&](int max_by, bool guarded) {
             double best = -1;
             for (int bc = static_cast<int>(std::min<int64_t>(wide ? 4 : 3, vectors)); bc >= 1; bc--)
                 for (int by = 1; by <= max_by && (h <= 0 || by <= h); by++)
                     for (int bx = std::min(widest, (registers - bc - 1) / (bc * by)); bx * by >= min_positions; bx--) {
-                        double e = block_efficiency(bc, bx, by, V, F, paddable, w, h, latency_accumulators);
+                        double e = block_efficiency(bc, bx, by, V, F, paddable, w, guarded, h, latency_accumulators);
                         if (e > best * 1.02) best = e, p.block_c = bc, p.block_x = bx, p.block_y = by;
                     }
         };
-        choose_block(wide ? 1 : 2);
+        choose_block(wide ? 1 : 2, !wide && w > 0);
         // When the filter count is a multiple of the vector width the kernel
         // can be stored in filter blocks (kernel_block), and every layer
         // then does best accumulating each register tile over its whole
@@ -389,7 +403,7 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
                     p.parallel_channels = true;
                     p.rows = 0;
                 } else if (p.rows == 0) {
-                    if (p.block_y > 1) choose_block(1);
+                    if (p.block_y > 1) choose_block(1, !wide && w > 0);
                     p.rows = static_cast<int>(rows_dividing(h, std::clamp<int64_t>((h + tasks - 1) / tasks, 1, 32)));
                     // Reading in place, a one-row task costs no extra copy,
                     // so rather that than a shifted last group computing rows
@@ -408,7 +422,7 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
             // Elsewhere the new choice measured 0.80-1.10x the time of the
             // old (1x1 20x20x256->100 0.80x, ->36 0.89x, 17x17x64->20 1.00x,
             // 7x7x256->100 1.10x, 20x20x256->20 1.10x; medians of 4 runs).
-            if (p.block_y > 1) choose_block(1);
+            if (p.block_y > 1) choose_block(1, false);
             // With packed weights, chunking the reduction measured no better
             // (3x3 14x14x256: 2.81 ms unchunked, 3.06 in chunks of 32), so
             // the default runs it whole; chunk_c stays a knob for tuning.
