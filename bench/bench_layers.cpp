@@ -43,11 +43,12 @@
 #include <unordered_map>
 #include <vector>
 
-#include <nlohmann/json.hpp>
 #include <oneapi/dnnl/dnnl.hpp>
 
 #include "convpipe/compiler.h"
 #include "convpipe/convpipe.h"
+#include "convpipe/error.h"
+#include "convpipe/notation.h"
 #include "fma_peak.h"
 
 namespace {
@@ -262,71 +263,6 @@ Suite open_layer(const std::string &name, convpipe::Pipeline pipeline, bool jit)
 std::string with_schedule_name(const std::string &name, const std::string &schedule_file) {
     if (schedule_file.empty()) return name;
     return name + "+" + schedule_file.substr(schedule_file.find_last_of('/') + 1);
-}
-
-// A --layer description, "NxHxWxC->F KHxKW [sS] [dD] [gG|dw] [valid] [linear]"
-// (the shape column's own notation), as a one-layer spec. The spec parser
-// checks the numbers (groups dividing the channels and so on).
-std::string layer_spec_json(const std::string &desc, int index) {
-    auto bad = [&desc](const std::string &why) {
-        usage_error("--layer \"" + desc + "\": " + why +
-                    "; expected \"NxHxWxC->F KHxKW [sS] [dD] [gG|dw] [valid] [linear]\"");
-    };
-    auto number = [&bad](const std::string &text) {
-        char *end = nullptr;
-        const long v = std::strtol(text.c_str(), &end, 10);
-        if (text.empty() || *end || v < 1 || v > (1L << 20)) bad("'" + text + "' is not a positive size");
-        return v;
-    };
-    std::vector<std::string> tokens = split(desc, ' ');
-    if (tokens.size() < 2) bad("too few fields");
-    const size_t arrow = tokens[0].find("->");
-    if (arrow == std::string::npos) bad("no '->F' after the input shape");
-    std::vector<std::string> dims = split(tokens[0].substr(0, arrow), 'x');
-    if (dims.size() != 4) bad("the input shape needs four sizes, NxHxWxC");
-    const long filters = number(tokens[0].substr(arrow + 2));
-    std::vector<std::string> window = split(tokens[1], 'x');
-    if (window.size() != 2) bad("the window must be KHxKW");
-    long stride = 1, dilation = 1, groups = 1;
-    std::string padding = "same", activation = "relu";
-    for (size_t i = 2; i < tokens.size(); i++) {
-        const std::string &t = tokens[i];
-        if (t == "dw") groups = number(dims[3]);
-        else if (t == "valid") padding = "valid";
-        else if (t == "linear") activation = "linear";
-        else if (t.size() > 1 && t[0] == 's') stride = number(t.substr(1));
-        else if (t.size() > 1 && t[0] == 'd') dilation = number(t.substr(1));
-        else if (t.size() > 1 && t[0] == 'g') groups = number(t.substr(1));
-        else bad("unknown field '" + t + "'");
-    }
-    const nlohmann::json conv = {{"type", "Conv2D"},
-                                 {"name", "conv"},
-                                 {"filters", filters},
-                                 {"kernel_size", {number(window[0]), number(window[1])}},
-                                 {"strides", {stride, stride}},
-                                 {"dilation_rate", {dilation, dilation}},
-                                 {"groups", groups},
-                                 {"padding", padding},
-                                 {"activation", activation}};
-    const nlohmann::json spec = {
-        {"name", "layer" + std::to_string(index)},
-        {"input", {{"name", "x"}, {"shape", {number(dims[0]), number(dims[1]), number(dims[2]), number(dims[3])}}}},
-        {"layers", {conv}}};
-    return spec.dump();
-}
-
-std::string describe(const Suite &s) {
-    const graph::Conv2D &c = s.conv->conv;
-    std::ostringstream o;
-    const convpipe::Shape &in = s.input_shape;
-    o << in[0] << "x" << in[1] << "x" << in[2] << "x" << in[3] << "->" << c.filters << " " << c.kernel_h << "x"
-      << c.kernel_w;
-    if (c.stride_h != 1 || c.stride_w != 1) o << " s" << c.stride_h;
-    if (c.dilation_h != 1 || c.dilation_w != 1) o << " d" << c.dilation_h;
-    if (c.groups != 1) o << (c.groups == s.conv->in_channels ? " dw" : " g" + std::to_string(c.groups));
-    if (c.padding == graph::Padding::Valid) o << " valid";
-    if (c.activation == graph::Activation::Linear) o << " linear";
-    return o.str();
 }
 
 // ---------------------------------------------------------------------------
@@ -652,7 +588,12 @@ int main(int argc, char **argv) {
             setenv("HL_JIT_TARGET", "x86-64-linux-avx-avx2-f16c-fma-sse41", 1);
         for (size_t i = 0; i < o.extra_layers.size(); i++) {
             const std::string &desc = o.extra_layers[i];
-            graph::Graph g = graph::parse_spec(layer_spec_json(desc, int(i) + 1), "--layer \"" + desc + "\"", ".");
+            graph::Graph g;
+            try {
+                g = graph::parse_conv_notation(desc, "layer" + std::to_string(i + 1));
+            } catch (const convpipe::SpecError &e) {
+                usage_error(std::string("--layer ") + e.what());
+            }
             convpipe::CompileOptions options;
             options.schedule_file = o.extra_layer_schedules[i];
             suite.push_back(open_layer(with_schedule_name(g.name, options.schedule_file),
@@ -720,7 +661,7 @@ int main(int argc, char **argv) {
                         if (r.available_gflops >= kQuietFraction * peak.gflops) break;
                     }
                     r.layer = s.name;
-                    r.shape = describe(s);
+                    r.shape = graph::conv_notation(*s.conv, s.input_shape);
                     r.threads = threads;
                     r.flops = s.flops;
                     r.onednn_impl = dnnl_conv.implementation();

@@ -414,14 +414,15 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
                 }
             }
         } else {
+            // Grouped layers whose filter count is not a multiple of V, with
+            // long reductions: row accumulators, each block's weights copied
+            // densely per row group.
             p.accumulate = "rows";
             p.pack_weights = true;
             // Blocks of one row, chosen as such: keeping the columns of a
             // two-row block left 14-wide layers 2x2 blocks (4 accumulators;
-            // 3x3 14x14x128->100 1.06 ms vs 0.62 with the 1x14 chosen so).
-            // Elsewhere the new choice measured 0.80-1.10x the time of the
-            // old (1x1 20x20x256->100 0.80x, ->36 0.89x, 17x17x64->20 1.00x,
-            // 7x7x256->100 1.10x, 20x20x256->20 1.10x; medians of 4 runs).
+            // 3x3 14x14x128->100 1.06 ms vs 0.62 with the 1x14 chosen so,
+            // when such ungrouped layers took this template).
             if (p.block_y > 1) choose_block(1, false);
             // With packed weights, chunking the reduction measured no better
             // (3x3 14x14x256: 2.81 ms unchunked, 3.06 in chunks of 32), so

@@ -13,6 +13,7 @@
 #include "Halide.h"
 #include "convpipe/compiler.h"
 #include "convpipe/convpipe.h"
+#include "convpipe/notation.h"
 #include "reference/reference.h"
 #include "test_support.h"
 
@@ -251,7 +252,7 @@ INSTANTIATE_TEST_SUITE_P(
 // images), and the heuristic's own picks (stems, 'same' padding that pads
 // nothing), against the reference.
 struct FixedShapeCase {
-    std::string layer;    // bench_layers' notation: NxHxWxC->F KHxKW [sS] [dD] [gG|dw]
+    std::string layer;    // convpipe/notation.h: NxHxWxC->F KHxKW [sS] [dD] [gG|dw]
     std::string params;   // schedule parameters, or "" for the heuristic's
 };
 
@@ -261,22 +262,7 @@ class FixedShapeLayers : public ::testing::TestWithParam<FixedShapeCase> {};
 
 TEST_P(FixedShapeLayers, MatchesReference) {
     const FixedShapeCase &c = GetParam();
-    int n, h, w, ch, f, kh, kw;
-    ASSERT_EQ(std::sscanf(c.layer.c_str(), "%dx%dx%dx%d->%d %dx%d", &n, &h, &w, &ch, &f, &kh, &kw), 7) << c.layer;
-    int stride = 1, dilation = 1, groups = 1;
-    std::istringstream words(c.layer.substr(c.layer.find(' ', c.layer.find(' ') + 1) + 1));
-    for (std::string word; words >> word;) {
-        if (word == "dw") groups = ch;
-        else if (word[0] == 's') stride = std::stoi(word.substr(1));
-        else if (word[0] == 'd') dilation = std::stoi(word.substr(1));
-        else if (word[0] == 'g') groups = std::stoi(word.substr(1));
-    }
-    std::ostringstream spec;
-    spec << R"({"name": "fixed", "input": {"name": "x", "shape": [)" << n << ", " << h << ", " << w << ", " << ch
-         << R"(]}, "layers": [{"type": "Conv2D", "name": "conv", "filters": )" << f << R"(, "kernel_size": [)" << kh
-         << ", " << kw << R"(], "strides": )" << stride << R"(, "dilation_rate": )" << dilation << R"(, "groups": )"
-         << groups << R"(, "padding": "same", "activation": "relu"}]})";
-    graph::Graph g = graph::parse_spec(spec.str(), "fixed", ".");
+    graph::Graph g = graph::parse_conv_notation(c.layer, "fixed");
     CompileOptions options;
     if (!c.params.empty()) {
         fs::path file = fs::path(::testing::TempDir()) /

@@ -7,6 +7,7 @@
 
 #include "convpipe/error.h"
 #include "convpipe/graph.h"
+#include "convpipe/notation.h"
 #include "test_support.h"
 
 using namespace convpipe;
@@ -206,4 +207,39 @@ TEST(SpecErrors, OtherLayerTypes) {
     EXPECT_EQ(g.layers[0].name, "channel_mean");
     EXPECT_EQ(g.layers[1].name, "activation");
     EXPECT_EQ(shape_to_string(g.layers[1].output.shape), "[-1, -1, -1, 1]");
+}
+
+// The one-line layer notation (bench_layers --layer, the fixed-shape tests):
+// what it builds, that it writes back the same, and its errors.
+TEST(ConvNotation, ParsesWritesBackAndRefuses) {
+    graph::Graph g = graph::parse_conv_notation("2x15x17x32->48 5x3 s2 d1 g4 valid linear", "n");
+    ASSERT_EQ(g.layers.size(), 1u);
+    const graph::Layer &l = g.layers[0];
+    EXPECT_EQ(g.inputs.at(0).shape, (Shape{2, 15, 17, 32}));
+    EXPECT_EQ(l.conv.filters, 48);
+    EXPECT_EQ(l.conv.kernel_h, 5);
+    EXPECT_EQ(l.conv.kernel_w, 3);
+    EXPECT_EQ(l.conv.stride_h, 2);
+    EXPECT_EQ(l.conv.groups, 4);
+    EXPECT_EQ(l.conv.padding, graph::Padding::Valid);
+    EXPECT_EQ(l.conv.activation, graph::Activation::Linear);
+    for (const char *text : {"2x15x17x32->48 5x3 s2 g4 valid linear", "1x56x56x64->64 3x3",
+                             "1x112x112x32->32 3x3 s2 dw", "1x64x64x64->64 3x3 d2"}) {
+        graph::Graph again = graph::parse_conv_notation(text, "n");
+        EXPECT_EQ(graph::conv_notation(again.layers.at(0), again.inputs.at(0).shape), text);
+    }
+    auto error = [](const std::string &text) {
+        try {
+            graph::parse_conv_notation(text, "n");
+        } catch (const SpecError &e) {
+            return std::string(e.what());
+        }
+        return std::string("no error");
+    };
+    EXPECT_THAT(error("1x8x8x8->8 3x3 q"), HasSubstr("unknown field 'q'"));
+    EXPECT_THAT(error("1x8x8x8 3x3"), HasSubstr("no '->F'"));
+    EXPECT_THAT(error("1x8x8->8 3x3"), HasSubstr("four sizes"));
+    EXPECT_THAT(error("1x8x8x8->0 3x3"), HasSubstr("'0' is not a positive size"));
+    EXPECT_THAT(error("1x8x8x8->8 3"), HasSubstr("KHxKW"));
+    EXPECT_THAT(error("1x8x8x6->8 3x3 g4"), HasSubstr("groups (4) must divide"));
 }

@@ -1,0 +1,90 @@
+// One Conv2D layer in one line, as bench_layers' tables and --layer write it.
+#include "convpipe/notation.h"
+
+#include <cstdlib>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "convpipe/error.h"
+
+namespace convpipe::graph {
+
+namespace {
+
+const char *const kNotation = "NxHxWxC->F KHxKW [sS] [dD] [gG|dw] [valid] [linear]";
+
+std::vector<std::string> split(const std::string &text, char sep) {
+    std::vector<std::string> parts;
+    std::stringstream ss(text);
+    std::string part;
+    while (std::getline(ss, part, sep))
+        if (!part.empty()) parts.push_back(part);
+    return parts;
+}
+
+}  // namespace
+
+Graph parse_conv_notation(const std::string &notation, const std::string &name) {
+    auto bad = [&notation](const std::string &why) -> void {
+        throw SpecError("\"" + notation + "\": " + why + "; expected \"" + kNotation + "\"");
+    };
+    auto number = [&bad](const std::string &text) {
+        char *end = nullptr;
+        const long v = std::strtol(text.c_str(), &end, 10);
+        if (text.empty() || *end || v < 1 || v > (1L << 20)) bad("'" + text + "' is not a positive size");
+        return v;
+    };
+    std::vector<std::string> tokens = split(notation, ' ');
+    if (tokens.size() < 2) bad("too few fields");
+    const size_t arrow = tokens[0].find("->");
+    if (arrow == std::string::npos) bad("no '->F' after the input shape");
+    std::vector<std::string> dims = split(tokens[0].substr(0, arrow), 'x');
+    if (dims.size() != 4) bad("the input shape needs four sizes, NxHxWxC");
+    const long filters = number(tokens[0].substr(arrow + 2));
+    std::vector<std::string> window = split(tokens[1], 'x');
+    if (window.size() != 2) bad("the window must be KHxKW");
+    long stride = 1, dilation = 1, groups = 1;
+    std::string padding = "same", activation = "relu";
+    for (size_t i = 2; i < tokens.size(); i++) {
+        const std::string &t = tokens[i];
+        if (t == "dw") groups = number(dims[3]);
+        else if (t == "valid") padding = "valid";
+        else if (t == "linear") activation = "linear";
+        else if (t.size() > 1 && t[0] == 's') stride = number(t.substr(1));
+        else if (t.size() > 1 && t[0] == 'd') dilation = number(t.substr(1));
+        else if (t.size() > 1 && t[0] == 'g') groups = number(t.substr(1));
+        else bad("unknown field '" + t + "'");
+    }
+    const nlohmann::json conv = {{"type", "Conv2D"},
+                                 {"name", "conv"},
+                                 {"filters", filters},
+                                 {"kernel_size", {number(window[0]), number(window[1])}},
+                                 {"strides", {stride, stride}},
+                                 {"dilation_rate", {dilation, dilation}},
+                                 {"groups", groups},
+                                 {"padding", padding},
+                                 {"activation", activation}};
+    const nlohmann::json spec = {
+        {"name", name},
+        {"input", {{"name", "x"}, {"shape", {number(dims[0]), number(dims[1]), number(dims[2]), number(dims[3])}}}},
+        {"layers", {conv}}};
+    // The spec parser checks what the notation cannot (groups dividing the
+    // channels, a window that fits, ...).
+    return parse_spec(spec.dump(), "\"" + notation + "\"", ".");
+}
+
+std::string conv_notation(const Layer &conv, const Shape &input) {
+    const Conv2D &c = conv.conv;
+    std::ostringstream o;
+    o << input.at(0) << "x" << input.at(1) << "x" << input.at(2) << "x" << input.at(3) << "->" << c.filters << " "
+      << c.kernel_h << "x" << c.kernel_w;
+    if (c.stride_h != 1 || c.stride_w != 1) o << " s" << c.stride_h;
+    if (c.dilation_h != 1 || c.dilation_w != 1) o << " d" << c.dilation_h;
+    if (c.groups != 1) o << (c.groups == conv.in_channels ? " dw" : " g" + std::to_string(c.groups));
+    if (c.padding == Padding::Valid) o << " valid";
+    if (c.activation == Activation::Linear) o << " linear";
+    return o.str();
+}
+
+}  // namespace convpipe::graph
