@@ -287,6 +287,7 @@ INSTANTIATE_TEST_SUITE_P(
         FixedShapeCase{"1x12x12x40->40 3x3 dw", R"({"accumulate": "tile", "block_x": 4, "pad": "in_place", "channels_inner": true})"},
         FixedShapeCase{"1x10x10x16->16 3x3 g8", R"({"accumulate": "tile", "block_x": 5, "pad": "in_place"})"},
         FixedShapeCase{"1x12x12x16->16 3x3", R"({"accumulate": "rows", "rows": 4, "pad": "in_place"})"},
+        FixedShapeCase{"1x10x10x16->16 3x3", R"({"accumulate": "tile", "block_x": 5, "pad": "in_place"})"},
         FixedShapeCase{"1x12x12x4->3 3x3", R"({"vectorize": "x", "pad": "in_place"})"},
         FixedShapeCase{"1x28x28x32->32 3x3 s2 dw", ""},
         FixedShapeCase{"1x7x7x64->64 3x3 dw", ""},
