@@ -259,7 +259,9 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
         // Filter counts that are not a multiple of V: ungrouped layers take
         // tiles with the filters padded to whole register blocks
         // (pads_filters), whose last block may reach past the filters.
-        const bool paddable = F % V != 0 && c.groups == 1;
+        Conv2DParams packed_tiles;
+        packed_tiles.accumulate = "tile", packed_tiles.pack_weights = true;
+        const bool paddable = pads_filters(layer, packed_tiles, V);
         const int64_t vectors = paddable ? (F + V - 1) / V : F / V;
         // guarded: whether the template will guard a last column block
         // (guards_columns: tiles, on a width the spec fixes). AVX-512 keeps
