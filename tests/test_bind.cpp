@@ -6,6 +6,7 @@
 
 #include <fstream>
 
+#include "Halide.h"
 #include "convpipe/compiler.h"
 #include "convpipe/convpipe.h"
 #include "convpipe/layout.h"
@@ -15,6 +16,7 @@
 namespace fs = std::filesystem;
 using namespace convpipe;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 namespace {
 
@@ -168,6 +170,15 @@ TEST(Bind, PaddedFiltersMatchReference) {
     save_npy(in[4], (dir / "conv_b.npy").string());
     std::ofstream(dir / "baked.json") << spec(true);
     const std::vector<Tensor> expected = reference::run(runtime, in);
+    // `convpipe info` says how far the kernel is padded.
+    std::ofstream(dir / "schedule.json")
+        << R"({"layers": {"expand": {"accumulate": "tile", "pack_weights": true, "block_c": 3}}})";
+    const int V = Halide::get_jit_target_from_environment().natural_vector_size<float>();
+    const std::string described = describe_schedule(runtime, (dir / "schedule.json").string());
+    if (20 % V != 0)
+        EXPECT_THAT(described, HasSubstr("zero filters up to " + std::to_string((20 + 3 * V - 1) / (3 * V) * 3 * V)));
+    else
+        EXPECT_THAT(described, Not(HasSubstr("zero filters")));
     auto tile = [](const std::string &knobs) {
         return R"({"accumulate": "tile", "pack_weights": true, )" + knobs + "}";
     };

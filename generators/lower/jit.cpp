@@ -148,8 +148,11 @@ std::string describe_schedule(const graph::Graph &g, const std::string &schedule
         if (l.kind != graph::OpKind::Conv2D) continue;
         bool from_file = file && file->layers.contains(l.name);
         std::string origin = from_file ? "schedule file" : "heuristic";
-        if (int b = schedule::kernel_block(l, params.at(l.name), target))
+        if (int b = schedule::kernel_block(l, params.at(l.name), target)) {
             origin += "; kernel stored in blocks of " + std::to_string(b) + " filters";
+            const int64_t padded = (l.conv.filters + b - 1) / b * b;
+            if (padded != l.conv.filters) origin += ", zero filters up to " + std::to_string(padded);
+        }
         out += l.name + ": " + params.at(l.name).to_json().dump() + "  (" + origin + ")\n";
     }
     return out;
