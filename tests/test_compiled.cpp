@@ -298,6 +298,8 @@ INSTANTIATE_TEST_SUITE_P(
         // vector wholly past the filters.
         FixedShapeCase{"1x17x17x64->20 1x1", ""},
         FixedShapeCase{"1x9x11x16->20 3x3", ""},
+        FixedShapeCase{"1x30x30x3->20 3x3 s2", ""},
+        FixedShapeCase{"1x9x10x8->20 1x1", ""},
         FixedShapeCase{"1x7x7x32->36 1x1", R"({"accumulate": "tile", "pack_weights": true, "block_c": 3, "block_x": 7})"},
         // Column blocks that do not divide the width: the last one guarded.
         FixedShapeCase{"1x7x7x32->16 3x3", R"({"accumulate": "tile", "block_x": 4})"},
