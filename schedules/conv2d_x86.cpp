@@ -350,17 +350,17 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
             if (layer.in_channels >= V && w > p.block_x) p.channels_inner = true;
             // Stems (fewer input channels than a vector) with AVX2: 4
             // vectors of filters by 2 columns where they divide the
-            // filters, and 3 by 2 where 2 vectors do not. Same process,
+            // filters, and 3 by 3 where 2 vectors do not. Same process,
             // medians of 4 runs, vs 2x4: 3x3/2 on 224x224x3 to 32 filters
             // 0.96-0.98x the time (1 and 2 threads), to 64 0.97x, 3x3 on
             // 256x256x3 to 32 0.92x; to 24 filters (3x2 vs a shifted 2x4)
-            // 0.67-0.68x. To 48 filters 3x2 is slower (1.13x) and to 16
-            // 2x2 (1.31x): 2x4 stays.
-            // Padded filters count their whole vectors (to 20 filters, 3
-            // vectors of 24: 3x2 0.95x the time of 2x4, 1 and 2 threads).
+            // 0.67-0.68x, and 3x3 (9 accumulators) vs 3x2 0.89x. To 48
+            // filters 3x2 is slower (1.13x), 3x3 1.02x, and to 16 2x2
+            // (1.31x): 2x4 stays. Padded filters count their whole vectors
+            // (to 20 filters, 3 vectors of 24: 3x3 0.95x the time of 2x4).
             if (!wide && layer.in_channels < V) {
                 if (vectors % 4 == 0) p.block_c = 4, p.block_x = 2;
-                else if (vectors % 2 != 0 && vectors % 3 == 0) p.block_c = 3, p.block_x = 2;
+                else if (vectors % 2 != 0 && vectors % 3 == 0) p.block_c = 3, p.block_x = 3;
             }
         }
         const bool storable = F % V == 0 || paddable;
