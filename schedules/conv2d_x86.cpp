@@ -633,11 +633,25 @@ void schedule_channels_tile(lower::LayerStage &s, Func store, bool is_output, co
     // stored (3x3 7x7x512 in 3x4 blocks: 24 FMAs per step in the first
     // block, 18 in the second) where a shifted block computes them twice.
     const bool guarded_columns = guards_columns(*s.layer, p);
+    // An output whose last block holds at least a whole vector of filters
+    // stores that block's last vector shifted back to end at the last
+    // filter (a lane shift of two accumulators) rather than masked:
+    // vectors of V channels, the last shifted inwards, in blocks of cb / V
+    // vectors whose last is guarded (resolved at generation time).
+    // bench_layers, 1 thread, vs masked: 3x3/2 224x224x3->20 0.87x the
+    // time, 1x1 20x20x256->20 0.96x.
+    const bool shifted_last_vector = padded_filters && is_output && F % cb >= V;
+    Var cv("cv"), cvo("cvo");
     auto tile = [&](Stage st, int x_factor, int r, int y_factor) {
         const TailStrategy column_tail =
             guarded_columns && x_factor == bx ? TailStrategy::GuardWithIf : TailStrategy::ShiftInwards;
-        st.split(d.c, co, ci, cb, channel_tail)
-            .split(d.x, xo, xi, x_factor, column_tail)
+        if (shifted_last_vector)
+            st.split(d.c, cv, ci, V, TailStrategy::ShiftInwards)
+                .split(cv, co, cvo, cb / V, TailStrategy::GuardWithIf)
+                .unroll(cvo);
+        else
+            st.split(d.c, co, ci, cb, channel_tail);
+        st.split(d.x, xo, xi, x_factor, column_tail)
             .split(d.y, yo, yi, r, TailStrategy::ShiftInwards)
             .split(yi, yio, yii, y_factor, TailStrategy::ShiftInwards);
         if (channel_tasks) {
