@@ -2,6 +2,7 @@
 #include "convpipe/notation.h"
 
 #include <cstdlib>
+#include <regex>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -13,15 +14,6 @@ namespace convpipe::graph {
 namespace {
 
 const char *const kNotation = "NxHxWxC->F KHxKW [sS] [dD] [gG|dw] [valid] [linear]";
-
-std::vector<std::string> split(const std::string &text, char sep) {
-    std::vector<std::string> parts;
-    std::stringstream ss(text);
-    std::string part;
-    while (std::getline(ss, part, sep))
-        if (!part.empty()) parts.push_back(part);
-    return parts;
-}
 
 }  // namespace
 
@@ -35,20 +27,20 @@ Graph parse_conv_notation(const std::string &notation, const std::string &name) 
         if (text.empty() || *end || v < 1 || v > (1L << 20)) bad("'" + text + "' is not a positive size");
         return v;
     };
-    std::vector<std::string> tokens = split(notation, ' ');
-    if (tokens.size() < 2) bad("too few fields");
-    const size_t arrow = tokens[0].find("->");
-    if (arrow == std::string::npos) bad("no '->F' after the input shape");
-    std::vector<std::string> dims = split(tokens[0].substr(0, arrow), 'x');
-    if (dims.size() != 4) bad("the input shape needs four sizes, NxHxWxC");
-    const long filters = number(tokens[0].substr(arrow + 2));
-    std::vector<std::string> window = split(tokens[1], 'x');
-    if (window.size() != 2) bad("the window must be KHxKW");
+    std::istringstream words(notation);
+    std::string shape, window;
+    if (!(words >> shape >> window)) bad("too few fields");
+    std::smatch m;
+    const std::regex shape_form(R"(([^x]*)x([^x]*)x([^x]*)x([^x-]*)->(.*))"), window_form(R"(([^x]*)x([^x]*))");
+    if (shape.find("->") == std::string::npos) bad("no '->F' after the input shape");
+    if (!std::regex_match(shape, m, shape_form)) bad("the input shape needs four sizes, NxHxWxC");
+    const long n = number(m[1]), h = number(m[2]), w = number(m[3]), c = number(m[4]), filters = number(m[5]);
+    if (!std::regex_match(window, m, window_form)) bad("the window must be KHxKW");
+    const long kh = number(m[1]), kw = number(m[2]);
     long stride = 1, dilation = 1, groups = 1;
     std::string padding = "same", activation = "relu";
-    for (size_t i = 2; i < tokens.size(); i++) {
-        const std::string &t = tokens[i];
-        if (t == "dw") groups = number(dims[3]);
+    for (std::string t; words >> t;) {
+        if (t == "dw") groups = c;
         else if (t == "valid") padding = "valid";
         else if (t == "linear") activation = "linear";
         else if (t.size() > 1 && t[0] == 's') stride = number(t.substr(1));
@@ -59,16 +51,14 @@ Graph parse_conv_notation(const std::string &notation, const std::string &name) 
     const nlohmann::json conv = {{"type", "Conv2D"},
                                  {"name", "conv"},
                                  {"filters", filters},
-                                 {"kernel_size", {number(window[0]), number(window[1])}},
+                                 {"kernel_size", {kh, kw}},
                                  {"strides", {stride, stride}},
                                  {"dilation_rate", {dilation, dilation}},
                                  {"groups", groups},
                                  {"padding", padding},
                                  {"activation", activation}};
     const nlohmann::json spec = {
-        {"name", name},
-        {"input", {{"name", "x"}, {"shape", {number(dims[0]), number(dims[1]), number(dims[2]), number(dims[3])}}}},
-        {"layers", {conv}}};
+        {"name", name}, {"input", {{"name", "x"}, {"shape", {n, h, w, c}}}}, {"layers", {conv}}};
     // The spec parser checks what the notation cannot (groups dividing the
     // channels, a window that fits, ...).
     return parse_spec(spec.dump(), "\"" + notation + "\"", ".");
