@@ -266,6 +266,7 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
         // guarded: whether the template will guard a last column block
         // (guards_columns: tiles, on a width the spec fixes). AVX-512 keeps
         // the blocks measured there, as if shifted (unmeasured guarded).
+        const bool tiles_guard_columns = !wide && w > 0;
         auto choose_block = [&](int max_by, bool guarded) {
             double best = -1;
             for (int bc = static_cast<int>(std::min<int64_t>(wide ? 4 : 3, vectors)); bc >= 1; bc--)
@@ -275,7 +276,7 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
                         if (e > best * 1.02) best = e, p.block_c = bc, p.block_x = bx, p.block_y = by;
                     }
         };
-        choose_block(wide ? 1 : 2, !wide && w > 0);
+        choose_block(wide ? 1 : 2, tiles_guard_columns);
         // When the filter count is a multiple of the vector width the kernel
         // can be stored in filter blocks (kernel_block), and every layer
         // then does best accumulating each register tile over its whole
@@ -410,7 +411,7 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
                     p.parallel_channels = true;
                     p.rows = 0;
                 } else if (p.rows == 0) {
-                    if (p.block_y > 1) choose_block(1, !wide && w > 0);
+                    if (p.block_y > 1) choose_block(1, tiles_guard_columns);
                     p.rows = static_cast<int>(rows_dividing(h, std::clamp<int64_t>((h + tasks - 1) / tasks, 1, 32)));
                     // Reading in place, a one-row task costs no extra copy,
                     // so rather that than a shifted last group computing rows

@@ -5,6 +5,7 @@
 #include <mutex>
 
 #include "convpipe/compiler.h"
+#include "convpipe/layout.h"
 #include "convpipe/lower.h"
 #include "convpipe/schedule.h"
 
@@ -150,7 +151,7 @@ std::string describe_schedule(const graph::Graph &g, const std::string &schedule
         std::string origin = from_file ? "schedule file" : "heuristic";
         if (int b = schedule::kernel_block(l, params.at(l.name), target)) {
             origin += "; kernel stored in blocks of " + std::to_string(b) + " filters";
-            const int64_t padded = (l.conv.filters + b - 1) / b * b;
+            const int64_t padded = graph::packed_kernel_shape(l.conv.kernel.shape, b)[0] * b;
             if (padded != l.conv.filters) origin += ", zero filters up to " + std::to_string(padded);
         }
         out += l.name + ": " + params.at(l.name).to_json().dump() + "  (" + origin + ")\n";
