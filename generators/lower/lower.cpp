@@ -90,16 +90,19 @@ LayerStage lower_conv(const graph::Layer &layer, const InputBinding &in, const I
     // Zeros outside the image; reads are clamped so that a schedule may
     // compute a tile that overruns the edge without touching foreign memory.
     // The image's values are marked likely, and the column and row tests
-    // kept apart (the simplifier would merge x < W && y < H into one max()
-    // that no loop can be split on): a schedule that reads the input in
-    // place lets Halide split its loops into edges and an interior that
-    // reads plain memory. Schedules that copy the padded input turn that
-    // splitting off for the copy.
+    // kept apart: a schedule that reads the input in place lets Halide split
+    // its loops into edges and an interior that reads plain memory.
+    // Schedules that copy the padded input turn that splitting off for the
+    // copy, except along rows of stems. The row test is written y == clamp(y)
+    // because on square images the simplifier merges x < W && y < W into
+    // max(x, y) < W, and Halide then split the stems' row copy at x = y,
+    // gathering the columns before it (3x3/2 on 300x300x3, 1 thread: 0.46
+    // ms vs 0.52).
     Expr xc = clamp(d.x, 0, in_w - 1), yc = clamp(d.y, 0, in_h - 1);
     s.padded = Func(name + "_padded");
     if (graph::needs_zero_padding(p))
         s.padded(d.c, d.x, d.y, d.n) =
-            select(d.x >= 0 && d.x < in_w, select(d.y >= 0 && d.y < in_h, likely(in.func(d.c, xc, yc, d.n)), 0.0f),
+            select(d.x >= 0 && d.x < in_w, select(d.y == yc, likely(in.func(d.c, xc, yc, d.n)), 0.0f),
                    0.0f);
     else
         s.padded(d.c, d.x, d.y, d.n) = in.func(d.c, xc, yc, d.n);
