@@ -245,6 +245,41 @@ INSTANTIATE_TEST_SUITE_P(
         std::make_pair("aot_groups_swish", R"({"accumulate": "tile", "parallel_channels": true, "channels_inner": true})")),
     [](const auto &info) { return "v" + std::to_string(info.index); });
 
+// Lanes of input channels ("vectorize": "ci") where the sizes are left to
+// run time, for a pipeline output (images smaller than a block included)
+// and for a layer computed inside its consumer's tasks, against the
+// reference.
+TEST(InputLanes, MatchReferenceAtAnySize) {
+    const graph::Graph g = graph::parse_spec(
+        R"({"name": "lanes", "input": {"name": "x", "shape": [null, null, null, 32]}, "layers": [
+            {"type": "Conv2D", "name": "head", "filters": 4, "kernel_size": 3, "padding": "same", "activation": "relu"},
+            {"type": "Conv2D", "name": "conv", "filters": 8, "kernel_size": 3, "padding": "same"}],
+            "outputs": ["head", "conv"]})",
+        "lanes", ".");
+    const graph::Graph fused = graph::parse_spec(
+        R"({"name": "lanes_fused", "input": {"name": "x", "shape": [null, null, null, 32]}, "layers": [
+            {"type": "Conv2D", "name": "head", "filters": 4, "kernel_size": 3, "padding": "same", "activation": "relu"},
+            {"type": "Conv2D", "name": "conv", "filters": 8, "kernel_size": 3, "padding": "same"}]})",
+        "lanes_fused", ".");
+    const fs::path file = fs::path(::testing::TempDir()) / "lanes_schedule.json";
+    for (const char *head : {R"({"vectorize": "ci"})", R"({"vectorize": "ci", "block_x": 3, "rows": 5})",
+                             R"({"vectorize": "ci", "compute_at": "consumer"})"}) {
+        const bool in_consumer = std::string(head).find("consumer") != std::string::npos;
+        const graph::Graph &graph = in_consumer ? fused : g;
+        std::ofstream(file) << R"({"layers": {"head": )" << head << "}}";
+        CompileOptions options;
+        options.schedule_file = file.string();
+        Pipeline p = compile_graph(graph, options);
+        for (const Shape &shape : {Shape{1, 1, 1, 32}, Shape{1, 2, 5, 32}, Shape{2, 17, 13, 32}}) {
+            std::vector<Tensor> inputs = random_call_inputs(graph, shape, 5);
+            const std::vector<Tensor> actual = p.run(inputs), expected = reference::run(graph, inputs);
+            ASSERT_EQ(actual.size(), expected.size());
+            for (size_t i = 0; i < actual.size(); i++)
+                expect_close(actual[i], expected[i], std::string(head) + " " + shape_to_string(shape));
+        }
+    }
+}
+
 // Layers whose sizes the spec fixes, so Halide sees exact extents: reading
 // the input in place ("pad": "in_place"), where Halide splits the loops into
 // edge tiles and an interior without tests, at every edge (odd sizes, stride
@@ -305,5 +340,17 @@ INSTANTIATE_TEST_SUITE_P(
         FixedShapeCase{"1x7x7x32->16 3x3", R"({"accumulate": "tile", "block_x": 4})"},
         FixedShapeCase{"1x15x15x16->24 3x3 s2", R"({"accumulate": "tile", "block_x": 3, "channels_inner": true})"},
         FixedShapeCase{"1x9x9x16->16 3x3", R"({"accumulate": "tile", "block_x": 2, "block_y": 2, "rows": 4})"},
-        FixedShapeCase{"1x6x13x16->20 1x1", R"({"accumulate": "tile", "pack_weights": true, "block_c": 2, "block_x": 6})"}),
+        FixedShapeCase{"1x6x13x16->20 1x1", R"({"accumulate": "tile", "pack_weights": true, "block_c": 2, "block_x": 6})"},
+        // Fewer filters than a vector over whole vectors of input channels
+        // (lanes of input channels, summed at the end): the heuristic's
+        // picks, blocks that do not divide the width, several images,
+        // groups, and the input read in place.
+        FixedShapeCase{"1x13x11x16->3 3x3", ""},
+        FixedShapeCase{"2x12x12x32->4 3x3 s2", ""},
+        FixedShapeCase{"1x9x9x16->1 1x1", ""},
+        FixedShapeCase{"1x11x10x32->6 3x3 d2 valid", ""},
+        FixedShapeCase{"1x7x9x32->4 3x3 g2", ""},
+        FixedShapeCase{"1x2x3x16->2 3x3", ""},
+        FixedShapeCase{"1x8x20x16->5 3x3", R"({"vectorize": "ci", "block_x": 3, "rows": 3})"},
+        FixedShapeCase{"1x8x13x16->2 5x5", R"({"vectorize": "ci", "block_x": 4, "rows": 2, "pad": "in_place"})"}),
     [](const auto &info) { return "case" + std::to_string(info.index); });

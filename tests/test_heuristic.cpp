@@ -32,7 +32,7 @@ std::vector<LayerShape> grid() {
     std::vector<LayerShape> shapes;
     for (int hw : {1, 2, 3, 7, 14, 17, 28, 56, 112})
         for (int c : {3, 8, 16, 64, 256})
-            for (int f : {8, 16, 20, 64, 256})
+            for (int f : {3, 8, 16, 20, 64, 256})
                 for (int k : {1, 3, 5})
                     for (int stride : {1, 2}) {
                         shapes.push_back({hw, hw, c, f, k, stride, 1});
@@ -71,6 +71,17 @@ TEST(Heuristic, ChoicesFitTheTemplate) {
                 // the tile template pads them.
                 const int64_t vectors = schedule::pads_filters(l, p, V) ? (s.f + V - 1) / V : s.f / V;
                 EXPECT_LE(p.block_c, vectors);
+            }
+            if (p.vectorize == "ci") {
+                // Fewer filters than a vector over whole vectors of input
+                // channels; accumulators plus a weight vector per filter
+                // plus an input vector; no wider than the image.
+                ASSERT_TRUE(schedule::lanes_fit(l, V));
+                EXPECT_LE(s.f * p.block_x + s.f + 1, registers);
+                EXPECT_LE(p.block_x, l.output.shape[2]);
+                EXPECT_EQ(p.block_y, 1);
+            } else if (schedule::lanes_fit(l, V)) {
+                ADD_FAILURE() << "lanes of input channels fit, and were not taken";
             }
             if (p.block_y > 1) {
                 EXPECT_EQ(p.accumulate, "tile");

@@ -35,8 +35,13 @@ namespace convpipe::schedule {
 //                  fitting the registers divides).
 //   vectorize "x": for layers with fewer filters than a vector holds: block_x
 //                  vectors of output columns x every output channel.
+//   vectorize "ci": for layers with fewer filters than a vector holds and
+//                  whole vectors of input channels per group (lanes_fit):
+//                  vectors of input channels, a partial sum per lane, for
+//                  block_x columns x every output channel, summed across
+//                  the lanes at the end; `rows` output rows per task.
 // Accumulators live in registers: "c" needs block_c*block_x*block_y of them plus
-// block_c weight vectors and a broadcast, "x" needs filters*block_x.
+// block_c weight vectors and a broadcast, "x" and "ci" need filters*block_x.
 //   compute_at "root": the layer's whole output is computed (in parallel)
 //                  before its consumer runs; "consumer": it is computed
 //                  inside each parallel task of its one consumer (a Conv2D),
@@ -109,6 +114,10 @@ ScheduleFile load_schedule_file(const std::string &path, const graph::Graph &gra
 // schedule file's entries (file may be null).
 using GraphParams = std::map<std::string, Conv2DParams>;
 GraphParams choose_params(const graph::Graph &graph, const ScheduleFile *file, const Halide::Target &target);
+
+// Whether a layer can take "vectorize": "ci": fewer filters than a vector
+// and input channels per group a multiple of it.
+bool lanes_fit(const graph::Layer &layer, int vector_width);
 
 // Whether the tile template computes its last column block whole and stores
 // it under a guard (a width fixed by the spec that the block does not
