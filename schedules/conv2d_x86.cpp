@@ -274,14 +274,22 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
         // (guards_columns: tiles, on a width the spec fixes). AVX-512 keeps
         // the blocks measured there, as if shifted (unmeasured guarded).
         const bool tiles_guard_columns = !wide && w > 0;
+        // Grouped layers: register blocks within one group, so that every
+        // vector of the block reads the same input channels (a block across
+        // two groups reads each lane's own: gathers). 3x3 28x28x96->96 in 3
+        // groups, 1 thread: 2 vectors x 6 columns 0.45 ms vs 0.66 for 3x4.
+        const int64_t per_group = F / c.groups;
+        auto within_groups = [&](int bc) { return c.groups == 1 || per_group % (int64_t(bc) * V) != 0 ? c.groups == 1 || per_group % V != 0 : true; };
         auto choose_block = [&](int max_by, bool guarded) {
             double best = -1;
-            for (int bc = static_cast<int>(std::min<int64_t>(wide ? 4 : 3, vectors)); bc >= 1; bc--)
+            for (int bc = static_cast<int>(std::min<int64_t>(wide ? 4 : 3, vectors)); bc >= 1; bc--) {
+                if (!within_groups(bc)) continue;
                 for (int by = 1; by <= max_by && (h <= 0 || by <= h); by++)
                     for (int bx = std::min(widest, (registers - bc - 1) / (bc * by)); bx * by >= min_positions; bx--) {
                         double e = block_efficiency(bc, bx, by, V, F, paddable, w, guarded, h, latency_accumulators);
                         if (e > best * 1.02) best = e, p.block_c = bc, p.block_x = bx, p.block_y = by;
                     }
+            }
         };
         choose_block(wide ? 1 : 2, tiles_guard_columns);
         // When the filter count is a multiple of the vector width the kernel
@@ -384,6 +392,7 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
             p.pack_weights = true;
             p.chunk_c = 16;
             p.block_c = static_cast<int>(std::min<int64_t>(4, F / V));
+            while (p.block_c > 1 && !within_groups(p.block_c)) p.block_c--;
             p.block_x = 6;
             p.block_y = 1;
             p.rows = static_cast<int>(h >= 28 ? rows_dividing(h, 4) : 0);

@@ -41,6 +41,7 @@ std::vector<LayerShape> grid() {
     shapes.push_back({7, 7, 512, 512, 3, 1, 1});
     shapes.push_back({224, 224, 3, 64, 7, 2, 1});
     shapes.push_back({20, 30, 40, 20, 3, 1, 1});
+    for (int groups : {2, 3, 4, 32}) shapes.push_back({28, 28, 96 * groups / 2, 96 * groups / 2, 3, 1, groups});
     return shapes;
 }
 
@@ -71,6 +72,10 @@ TEST(Heuristic, ChoicesFitTheTemplate) {
                 // the tile template pads them.
                 const int64_t vectors = schedule::pads_filters(l, p, V) ? (s.f + V - 1) / V : s.f / V;
                 EXPECT_LE(p.block_c, vectors);
+                // Grouped: a register block stays within one group wherever
+                // the groups hold whole vectors.
+                const int per_group = s.f / s.groups;
+                if (s.groups > 1 && per_group % V == 0) EXPECT_EQ(per_group % (p.block_c * V), 0);
             }
             if (p.vectorize == "ci") {
                 // Fewer filters than a vector over whole vectors of input
