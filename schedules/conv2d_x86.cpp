@@ -458,7 +458,7 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
             int64_t rows = std::max<int64_t>(1, 32 * 1024 / row_bytes);
             p.rows = static_cast<int>(h > 0 && rows >= h ? 0 : rows_dividing(h, std::min<int64_t>(rows, 16)));
         }
-    } else if (lanes_fit(layer, V)) {
+    } else if (input_lanes(layer, V) > 0) {
         // Few filters over whole vectors of input channels: lanes of input
         // channels (schedule_input_lanes), block_x columns x every filter of
         // accumulators, up to 3/4 of the registers, with a register left
@@ -497,9 +497,12 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
     return p;
 }
 
-bool lanes_fit(const graph::Layer &layer, int V) {
+int input_lanes(const graph::Layer &layer, int V) {
     const int64_t cin_group = layer.in_channels / layer.conv.groups;
-    return layer.conv.filters < V && cin_group % V == 0;
+    if (layer.conv.filters >= V) return 0;
+    for (int lanes = V; lanes >= 4; lanes /= 2)
+        if (cin_group % lanes == 0) return lanes;
+    return 0;
 }
 
 bool guards_columns(const graph::Layer &layer, const Conv2DParams &p) {
@@ -831,10 +834,10 @@ void schedule_columns(lower::LayerStage &s, Func store, bool is_output, const Co
 }
 
 // "vectorize": "ci": layers with fewer filters than a vector (heads to a
-// few channels) whose input channels per group fill whole vectors: vectors
-// of input channels instead, one partial sum per lane. For each row group
-// (parallel) and block of block_x columns:
-//   lanes[f][x][V] = 0                                          (registers)
+// few channels): vectors of input channels instead, one partial sum per
+// lane, in lanes of input_lanes (V, or 4 where the channels come in fours).
+// For each row group (parallel) and block of block_x columns:
+//   lanes[f][x][L] = 0                                          (registers)
 //   for ky, kx, each vector of input channels ci0:
 //     lanes[f][x] += in(ci0.., x+kx, y+ky) * W(f, ci0.., kx, ky)
 //   out[f][x] = activation(bias[f] + sum of lanes[f][x])        (horizontal)
@@ -848,6 +851,7 @@ void schedule_input_lanes(lower::LayerStage &s, Func store, bool is_output, cons
     const int V = target.natural_vector_size<float>();
     const int F = static_cast<int>(s.layer->conv.filters);
     const int bx = std::max(1, p.block_x);
+    const int lanes_per_vector = input_lanes(*s.layer, V);
     Var xo("xo"), xi("xi"), yo("yo"), yi("yi"), t("t"), u("u");
     RVar rc = s.r.x, rkx = s.r.y, rky = s.r.z, rco("rco"), rci("rci");
     const int64_t h = s.layer->output.shape[1];
@@ -876,7 +880,7 @@ void schedule_input_lanes(lower::LayerStage &s, Func store, bool is_output, cons
     // The per-lane partial sums of one block, in registers: lane innermost
     // in storage, so each accumulator is one dense vector.
     Stage up = s.conv.update();
-    up.split(rc, rco, rci, V);
+    up.split(rc, rco, rci, lanes_per_vector);
     Func lanes = up.rfactor(rci, u);
     lanes.compute_at(store, xo).reorder_storage(u, d.c, d.x, d.y, d.n).vectorize(u).unroll(d.c).unroll(d.x);
     lanes.update().reorder(u, d.c, d.x, rco, rkx, rky).vectorize(u).unroll(d.c).unroll(d.x);
@@ -910,7 +914,7 @@ void apply_conv2d(lower::LayerStage &s, Func store, bool is_output, const Conv2D
         schedule_channels_tile(s, store, is_output, own, target, consumer_task, placement.has_fused_producer);
     else if (p.vectorize == "c" && s.layer->conv.filters >= V)
         schedule_channels(s, store, is_output, own, target, consumer_task);
-    else if (p.vectorize == "ci" && lanes_fit(*s.layer, V))
+    else if (p.vectorize == "ci" && input_lanes(*s.layer, V) > 0)
         schedule_input_lanes(s, store, is_output, own, target, consumer_task);
     else
         schedule_columns(s, store, is_output, own, target, consumer_task);

@@ -352,5 +352,9 @@ INSTANTIATE_TEST_SUITE_P(
         FixedShapeCase{"1x7x9x32->4 3x3 g2", ""},
         FixedShapeCase{"1x2x3x16->2 3x3", ""},
         FixedShapeCase{"1x8x20x16->5 3x3", R"({"vectorize": "ci", "block_x": 3, "rows": 3})"},
-        FixedShapeCase{"1x8x13x16->2 5x5", R"({"vectorize": "ci", "block_x": 4, "rows": 2, "pad": "in_place"})"}),
+        FixedShapeCase{"1x8x13x16->2 5x5", R"({"vectorize": "ci", "block_x": 4, "rows": 2, "pad": "in_place"})"},
+        // Input channels in part vectors (lanes of 4).
+        FixedShapeCase{"1x9x10x20->3 3x3", ""},
+        FixedShapeCase{"1x7x7x12->2 1x1", ""},
+        FixedShapeCase{"1x8x8x24->4 3x3 g2", ""}),
     [](const auto &info) { return "case" + std::to_string(info.index); });

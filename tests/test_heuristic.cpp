@@ -41,6 +41,8 @@ std::vector<LayerShape> grid() {
     shapes.push_back({7, 7, 512, 512, 3, 1, 1});
     shapes.push_back({224, 224, 3, 64, 7, 2, 1});
     shapes.push_back({20, 30, 40, 20, 3, 1, 1});
+    shapes.push_back({20, 20, 20, 3, 3, 1, 1});   // input channels in part vectors
+    shapes.push_back({20, 20, 5, 3, 3, 1, 1});
     for (int groups : {2, 3, 4, 32}) shapes.push_back({28, 28, 96 * groups / 2, 96 * groups / 2, 3, 1, groups});
     return shapes;
 }
@@ -81,11 +83,11 @@ TEST(Heuristic, ChoicesFitTheTemplate) {
                 // Fewer filters than a vector over whole vectors of input
                 // channels; accumulators plus a weight vector per filter
                 // plus an input vector; no wider than the image.
-                ASSERT_TRUE(schedule::lanes_fit(l, V));
+                ASSERT_GT(schedule::input_lanes(l, V), 0);
                 EXPECT_LE(s.f * p.block_x + s.f + 1, registers);
                 EXPECT_LE(p.block_x, l.output.shape[2]);
                 EXPECT_EQ(p.block_y, 1);
-            } else if (schedule::lanes_fit(l, V)) {
+            } else if (schedule::input_lanes(l, V) > 0) {
                 ADD_FAILURE() << "lanes of input channels fit, and were not taken";
             }
             if (p.block_y > 1) {
