@@ -321,8 +321,9 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
             // Depthwise-like layers read their input in place:
             // a padded copy costs them as much as their few multiply-adds
             // (stride 2: four input pixels copied per output). Column blocks
-            // then divide the width (else the last, shifted block keeps
-            // every edge test in the loop). bench_layers, Zen 3, 1 thread,
+            // then divide the width where a block size does (a last block
+            // shifted would keep every edge test in the loop; a guarded one
+            // does not, below). bench_layers, Zen 3, 1 thread,
             // in place vs copied, same process, three runs: 3x3 stride 2
             // 56x56x128 0.83-0.90x the time; 14x14x576 (2x7 blocks)
             // 0.81-0.93x; 14x14x512 0.75-0.99x; 7x7x1024 0.62-0.85x;
@@ -348,7 +349,12 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
                 if (w % 4 != 0) p.block_x = 0;
                 for (int bx = std::min(most, 7); bx >= 2 && p.block_x == 0; bx--)
                     if (w % bx == 0) p.block_x = bx;
-                if (p.block_x == 0) p.block_x = 4, p.pad = "copy";   // no divisor: as before
+                // No divisor (prime widths): 4 columns, the last block
+                // guarded (guards_columns), still in place: 3x3 19x19x546
+                // 0.080 ms vs 0.113 copied (1 thread), 17x17x256 0.031 vs
+                // 0.039; at 2 threads 0.053 vs 0.174 and 0.019 vs 0.076
+                // (copied, one-row tasks each padded three input rows).
+                if (p.block_x == 0) p.block_x = 4;
             }
             // And with the channel-block loop inside the column loop: each
             // column block's input pixels are read whole while in L1, where

@@ -327,6 +327,9 @@ INSTANTIATE_TEST_SUITE_P(
         FixedShapeCase{"1x28x28x32->32 3x3 s2 dw", ""},
         FixedShapeCase{"1x7x7x64->64 3x3 dw", ""},
         FixedShapeCase{"1x30x30x3->24 3x3 s2", ""},
+        // Prime widths read in place, the last column block guarded.
+        FixedShapeCase{"1x13x13x16->16 3x3 dw", ""},
+        FixedShapeCase{"1x11x11x20->20 5x5 dw", ""},
         FixedShapeCase{"1x32x32x4->48 2x2 s2", ""},
         // Filters padded to whole register blocks (not a multiple of the
         // vector width): the heuristic's picks, and a last block with a
