@@ -218,6 +218,21 @@ int64_t rows_per_task(int64_t height, int64_t images, int64_t tasks, int block_y
     return 0;
 }
 
+// Row-group tasks wanted per image: eight, halved (to two at least) while
+// each would hold fewer than ~512K multiply-adds (the tile heuristic says
+// why).
+int64_t row_tasks_wanted(const graph::Layer &layer) {
+    const graph::Conv2D &c = layer.conv;
+    const int64_t h = layer.output.shape[1], w = layer.output.shape[2];
+    int64_t tasks = 8;
+    if (h > 0 && w > 0) {
+        const double macs = double(h) * double(w) * double(c.filters) *
+                            double(layer.in_channels / c.groups * int64_t(c.kernel_h) * c.kernel_w);
+        while (tasks > 2 && macs / double(tasks) < 512.0 * 1024) tasks /= 2;
+    }
+    return tasks;
+}
+
 Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
     const int V = target.natural_vector_size<float>();
     // AVX-512 (any of Halide's avx512* features: 16 floats per vector) has
@@ -416,11 +431,7 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
             // 28x28x120: 0.047 ms in 4, 0.065 in 14).
             p.rows = 8;
             if (h > 0) {
-                int64_t tasks = 8;
-                if (w > 0) {
-                    const double macs = double(h) * double(w) * double(F) * double(cin_group * window);
-                    while (tasks > 2 && macs / double(tasks) < 512.0 * 1024) tasks /= 2;
-                }
+                const int64_t tasks = row_tasks_wanted(layer);
                 p.rows = static_cast<int>(rows_per_task(h, layer.output.shape[0], tasks, p.block_y));
                 // Images too short for eight row tasks, or with no even split
                 // into them, split over channel blocks instead when every
@@ -492,11 +503,7 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
         // least ~512K multiply-adds each.
         p.rows = 8;
         if (h > 0) {
-            int64_t tasks = 8;
-            if (w > 0) {
-                const double macs = double(h) * double(w) * double(F) * double(cin_group * window);
-                while (tasks > 2 && macs / double(tasks) < 512.0 * 1024) tasks /= 2;
-            }
+            const int64_t tasks = row_tasks_wanted(layer);
             p.rows = static_cast<int>(rows_per_task(h, layer.output.shape[0], tasks, 1));
             if (p.rows == 0) p.rows = static_cast<int>(rows_dividing(h, std::clamp<int64_t>((h + tasks - 1) / tasks, 1, 32)));
         }
