@@ -359,5 +359,10 @@ INSTANTIATE_TEST_SUITE_P(
         // Input channels in part vectors (lanes of 4).
         FixedShapeCase{"1x9x10x20->3 3x3", ""},
         FixedShapeCase{"1x7x7x12->2 1x1", ""},
-        FixedShapeCase{"1x8x8x24->4 3x3 g2", ""}),
+        FixedShapeCase{"1x8x8x24->4 3x3 g2", ""},
+        // Forty filters: one block of five vectors by two columns.
+        FixedShapeCase{"1x9x7x16->40 3x3", ""},
+        FixedShapeCase{"1x5x5x64->40 1x1", ""},
+        // Asked for where it does not fit (3 input channels): runs as "x".
+        FixedShapeCase{"1x9x9x3->2 3x3", R"({"vectorize": "ci", "block_x": 2})"}),
     [](const auto &info) { return "case" + std::to_string(info.index); });

@@ -39,7 +39,10 @@ namespace convpipe::schedule {
 //                  input channels per group in whole vectors (input_lanes):
 //                  vectors of input channels, a partial sum per lane, for
 //                  block_x columns x every output channel, summed across
-//                  the lanes at the end; `rows` output rows per task.
+//                  the lanes at the end; `rows` output rows per task. (A
+//                  layer it does not fit, as a file written for another
+//                  vector width may ask, runs as "x"; so does "c" with
+//                  fewer filters than a vector.)
 // Accumulators live in registers: "c" needs block_c*block_x*block_y of them plus
 // block_c weight vectors and a broadcast, "x" and "ci" need filters*block_x.
 //   compute_at "root": the layer's whole output is computed (in parallel)
