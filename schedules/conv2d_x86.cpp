@@ -873,11 +873,24 @@ void schedule_columns(lower::LayerStage &s, Func store, bool is_output, const Co
     } else {
         tile(store, xw, rows, true);
     }
-    s.conv.compute_at(store, xo).reorder(d.x, d.c).vectorize(d.x, V).unroll(d.c);
-    s.conv.update().reorder(d.x, d.c, rc, rkx, rky, d.y, d.n).vectorize(d.x, V).unroll(d.c);
+    // Each filter's accumulators are whole vectors of columns (columns
+    // innermost in storage), all of them unrolled: in registers.
+    s.conv.compute_at(store, xo)
+        .reorder_storage(d.x, d.c, d.y, d.n)
+        .reorder(d.x, d.c)
+        .vectorize(d.x, V)
+        .unroll(d.x)
+        .unroll(d.c);
+    s.conv.update().reorder(d.x, d.c, rc, rkx, rky, d.y, d.n).vectorize(d.x, V).unroll(d.x).unroll(d.c);
     if (copies_padded_input(*s.layer, p)) {
-        // The input rows one row group needs, with zeros around: L1-sized.
-        copy_padded(s.padded, d.y).compute_at(pad_at.value_or(LoopLevel(store, t))).vectorize(d.x, V);
+        // The input rows one row group needs, with zeros around: L1-sized,
+        // and stored a row of each channel after another (columns
+        // innermost), so the inner loop's vectors of columns are dense
+        // loads rather than gathers across pixels.
+        copy_padded(s.padded, d.y)
+            .compute_at(pad_at.value_or(LoopLevel(store, t)))
+            .reorder_storage(d.x, d.c, d.y, d.n)
+            .vectorize(d.x, V);
     }
 }
 
