@@ -323,7 +323,7 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
         // 2 x 4 or 2 x 6; on 36 filters, padded to 40, 5 x 2 measured
         // 1.0-1.17x the time of 3 x 4. Depthwise-like layers keep their
         // own, below.)
-        if (!wide && F == 5 * V && (w <= 0 || w >= 2)) p.block_c = 5, p.block_x = 2, p.block_y = 1;
+        if (!wide && F == 5 * V && within_groups(5) && (w <= 0 || w >= 2)) p.block_c = 5, p.block_x = 2, p.block_y = 1;
         // When the filter count is a multiple of the vector width the kernel
         // can be stored in filter blocks (kernel_block), and every layer
         // then does best accumulating each register tile over its whole
@@ -478,7 +478,8 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
                         p.rows = static_cast<int>(rows_per_task(h, layer.output.shape[0], tasks, 1));
                     }
                     if (p.rows == 0)
-                        p.rows = static_cast<int>(rows_dividing(h, std::clamp<int64_t>((h + tasks - 1) / tasks, 1, 32)));
+                        p.rows = static_cast<int>(
+                            rows_dividing(h, std::clamp<int64_t>((h + tasks - 1) / tasks, 1, 32)));
                     // Reading the input where it is (in place, or no padding
                     // at all), a one-row task costs no extra copy, so rather
                     // that than a shifted last group computing rows twice:
@@ -530,7 +531,8 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
         if (h > 0) {
             const int64_t tasks = row_tasks_wanted(layer);
             p.rows = static_cast<int>(rows_per_task(h, layer.output.shape[0], tasks, 1));
-            if (p.rows == 0) p.rows = static_cast<int>(rows_dividing(h, std::clamp<int64_t>((h + tasks - 1) / tasks, 1, 32)));
+            if (p.rows == 0)
+                p.rows = static_cast<int>(rows_dividing(h, std::clamp<int64_t>((h + tasks - 1) / tasks, 1, 32)));
         }
     } else {
         p.vectorize = "x";
