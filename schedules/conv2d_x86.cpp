@@ -35,6 +35,7 @@
 // of the layer that reads it, for the rows that task needs.
 #include <algorithm>
 #include <cstdint>
+#include <functional>
 
 #include "convpipe/error.h"
 #include "convpipe/schedule.h"
@@ -86,7 +87,6 @@ void Conv2DParams::update_from(const nlohmann::json &j, const std::string &where
             }
             throw SpecError(where + "." + k + ": expected " + names + ", got " + v.dump());
         };
-        auto either = [&](std::string &out, const char *a, const char *b) { one_of(out, {a, b}); };
         if (k == "template") {
             if (v != "conv2d_direct_x86")
                 throw SpecError(where + ".template: unknown template " + v.dump() + " (known: conv2d_direct_x86)");
@@ -103,13 +103,13 @@ void Conv2DParams::update_from(const nlohmann::json &j, const std::string &where
         } else if (k == "chunk_c") {
             integer(chunk_c, 0, 1 << 20);
         } else if (k == "accumulate") {
-            either(accumulate, "rows", "tile");
+            one_of(accumulate, {"rows", "tile"});
         } else if (k == "pack_weights") {
             flag(pack_weights);
         } else if (k == "compute_at") {
-            either(compute_at, "root", "consumer");
+            one_of(compute_at, {"root", "consumer"});
         } else if (k == "pad") {
-            either(pad, "copy", "in_place");
+            one_of(pad, {"copy", "in_place"});
         } else if (k == "channels_inner") {
             flag(channels_inner);
         } else if (k == "parallel_channels") {
@@ -216,6 +216,12 @@ int64_t rows_per_task(int64_t height, int64_t images, int64_t tasks, int block_y
         if (height % r == 0 && (n % 2 == 0 || n >= 16)) return r;
     }
     return 0;
+}
+
+// Rows per group for about `tasks` groups: dividing the height where a
+// count near it does (rows_dividing), at most 32.
+int64_t rows_for_tasks(int64_t height, int64_t tasks) {
+    return rows_dividing(height, std::clamp<int64_t>((height + tasks - 1) / tasks, 1, 32));
 }
 
 // Row-group tasks wanted per image: eight, halved (to two at least) while
@@ -477,9 +483,7 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
                         choose_block(1, tiles_guard_columns);
                         p.rows = static_cast<int>(rows_per_task(h, layer.output.shape[0], tasks, 1));
                     }
-                    if (p.rows == 0)
-                        p.rows = static_cast<int>(
-                            rows_dividing(h, std::clamp<int64_t>((h + tasks - 1) / tasks, 1, 32)));
+                    if (p.rows == 0) p.rows = static_cast<int>(rows_for_tasks(h, tasks));
                     // Reading the input where it is (in place, or no padding
                     // at all), a one-row task costs no extra copy, so rather
                     // that than a shifted last group computing rows twice:
@@ -531,8 +535,7 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
         if (h > 0) {
             const int64_t tasks = row_tasks_wanted(layer);
             p.rows = static_cast<int>(rows_per_task(h, layer.output.shape[0], tasks, 1));
-            if (p.rows == 0)
-                p.rows = static_cast<int>(rows_dividing(h, std::clamp<int64_t>((h + tasks - 1) / tasks, 1, 32)));
+            if (p.rows == 0) p.rows = static_cast<int>(rows_for_tasks(h, tasks));
         }
     } else {
         p.vectorize = "x";
@@ -602,6 +605,21 @@ namespace {
 // that pads, read through a copy rather than in place).
 bool copies_padded_input(const graph::Layer &layer, const Conv2DParams &p) {
     return graph::needs_zero_padding(layer.conv) && p.pad == "copy";
+}
+
+// Tiles of `columns` x `rows` outputs for `store`: tile(stage, true)
+// schedules them. A pipeline output's buffer cannot grow, so it takes them
+// only where it is at least that large, and 1x1 tiles, tile(stage, false),
+// elsewhere.
+void tile_store(Func store, bool is_output, int columns, int rows, const std::function<void(Stage, bool)> &tile) {
+    if (is_output && (columns > 1 || rows > 1)) {
+        tile(store.specialize(store.output_buffer().dim(1).extent() >= columns &&
+                              store.output_buffer().dim(2).extent() >= rows),
+             true);
+        tile(store, false);
+    } else {
+        tile(store, true);
+    }
 }
 
 // A padded copy's loops stay whole: Halide would split them into edges
@@ -770,15 +788,8 @@ void schedule_channels_tile(lower::LayerStage &s, Func store, bool is_output, co
         st.vectorize(ci, V).unroll(ci).unroll(xi).unroll(yii);
         if (p.parallel) st.parallel(t);
     };
-    if (is_output && (bx > 1 || rows > 1)) {
-        // Output buffers cannot grow: small images take 1x1 tiles.
-        tile(store.specialize(store.output_buffer().dim(1).extent() >= bx &&
-                              store.output_buffer().dim(2).extent() >= rows),
-             bx, rows, by);
-        tile(store, 1, 1, 1);
-    } else {
-        tile(store, bx, rows, by);
-    }
+    tile_store(store, is_output, bx, rows,
+               [&](Stage st, bool whole) { whole ? tile(st, bx, rows, by) : tile(st, 1, 1, 1); });
     // The register block is computed in the innermost tile loop.
     const Var &block_loop = p.channels_inner && !channel_tasks ? co : xo;
     s.conv.compute_at(store, block_loop).vectorize(d.c, V).unroll(d.c).unroll(d.x).unroll(d.y);
@@ -866,15 +877,8 @@ void schedule_columns(lower::LayerStage &s, Func store, bool is_output, const Co
         if (p.parallel) st.parallel(t);
     };
     store.bound(d.c, 0, static_cast<int>(F));
-    if (is_output) {
-        // Output buffers cannot grow: small images take 1x1 tiles.
-        tile(store.specialize(store.output_buffer().dim(1).extent() >= xw &&
-                              store.output_buffer().dim(2).extent() >= rows),
-             xw, rows, true);
-        tile(store, 1, 1, false);
-    } else {
-        tile(store, xw, rows, true);
-    }
+    tile_store(store, is_output, xw, rows,
+               [&](Stage st, bool whole) { whole ? tile(st, xw, rows, true) : tile(st, 1, 1, false); });
     // Each filter's accumulators are whole vectors of columns (columns
     // innermost in storage), all of them unrolled: in registers.
     s.conv.compute_at(store, xo)
@@ -931,15 +935,8 @@ void schedule_input_lanes(lower::LayerStage &s, Func store, bool is_output, cons
         if (p.parallel && !pad_at) st.parallel(t);
     };
     store.bound(d.c, 0, F);
-    if (is_output && (bx > 1 || rows > 1)) {
-        // Output buffers cannot grow: small images take 1x1 tiles.
-        tile(store.specialize(store.output_buffer().dim(1).extent() >= bx &&
-                              store.output_buffer().dim(2).extent() >= rows),
-             bx, rows);
-        tile(store, 1, 1);
-    } else {
-        tile(store, bx, rows);
-    }
+    tile_store(store, is_output, bx, rows,
+               [&](Stage st, bool whole) { whole ? tile(st, bx, rows) : tile(st, 1, 1); });
     // The per-lane partial sums of one block, in registers: lane innermost
     // in storage, so each accumulator is one dense vector.
     Stage up = s.conv.update();

@@ -123,7 +123,8 @@ GraphParams choose_params(const graph::Graph &graph, const ScheduleFile *file, c
 // it, else the largest power of two down to 4 that divides them (part
 // vectors, no masked tail: 3x3 64x64x20->4 in lanes of 4 measured 0.17 ms,
 // in lanes of 8 with a masked last one 0.68); 0 where the layer cannot take
-// it (as many filters as a vector holds, or an odd channel count).
+// it (as many filters as a vector holds, or input channels per group not a
+// multiple of 4).
 int input_lanes(const graph::Layer &layer, int vector_width);
 
 // Whether the tile template computes its last column block whole and stores
