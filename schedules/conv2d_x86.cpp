@@ -462,8 +462,23 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
                 // threads, 1.50 ms in 22 tasks of one block vs 1.73 in 7
                 // one-row tasks (4 + 3 per thread); 14x14x256 with 2x2x2
                 // blocks 1.23 ms in 16 channel tasks vs 1.37 in 7 row tasks.
-                if ((h < 8 || p.rows == 0) && F / (int64_t(V) * p.block_c) >= 4 && !few_taps(layer) &&
-                    input_bytes <= 1024 * 1024) {
+                // So do row tasks of a few output positions (24 at most)
+                // where the weights outgrow L2: each such task streams all
+                // of them again from L3 for a few uses of each. bench_layers,
+                // side by side, ratio to oneDNN at 1 / 2 threads, row tasks
+                // -> channel tasks: 3x3 17x17x384 1.07x / 1.00x -> 1.11x /
+                // 1.09x, 19x19x256 1.07x / 1.02x -> 1.09x / 1.09x, 7x1
+                // 17x17x160->192 1.03x / 0.95x -> 1.08x / 1.03x, 1x1
+                // 8x8x1280->320 0.91x / 0.98x -> 0.94x / 0.99x, 3x3
+                // 4x9x9x256 1.10x / 1.07x -> 1.13x / 1.10x. With more
+                // positions per task it measured even or worse: 3x3/2
+                // 31x31x128->256 (32 per task) 1.17x -> 1.09x at 2 threads,
+                // 1x1 4x14x14x256->1024 (28) 0.94x -> 0.89x, 5x5
+                // 27x27x96->256 (27) 0.89x either way.
+                const double weight_bytes = 4.0 * double(F) * double(cin_group) * double(window);
+                const bool restreams_weights = p.rows * w <= 24 && weight_bytes > 512 * 1024;
+                if ((h < 8 || p.rows == 0 || restreams_weights) && F / (int64_t(V) * p.block_c) >= 4 &&
+                    !few_taps(layer) && input_bytes <= 1024 * 1024) {
                     p.parallel_channels = true;
                     p.rows = 0;
                     // An odd count of such tasks under 16 leaves a thread of

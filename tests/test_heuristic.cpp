@@ -129,3 +129,27 @@ TEST(Heuristic, ChoicesFitTheTemplate) {
         }
     }
 }
+
+// Row tasks of a few output positions stream all the weights again each;
+// where those outgrow L2 the heuristic splits over channel blocks instead
+// (conv2d_heuristic says what that measured), and keeps row tasks where a
+// task holds more positions or the weights fit.
+TEST(Heuristic, WeightsBeyondL2OnFewPositionsTakeChannelTasks) {
+    const Halide::Target avx2("x86-64-linux-avx2-fma");
+    auto params = [&](const LayerShape &s) {
+        graph::Graph g = one_layer(s);
+        return schedule::conv2d_heuristic(g.layers.at(0), avx2);
+    };
+    // 3x3 17x17x384->384: 5.3 MB of weights, one-row tasks of 17 positions.
+    schedule::Conv2DParams p = params({17, 17, 384, 384, 3, 1, 1});
+    EXPECT_TRUE(p.parallel_channels);
+    EXPECT_EQ(p.accumulate, "tile");
+    // 1x1 8x8x1280->320: 1.6 MB, 8 positions per row.
+    EXPECT_TRUE(params({8, 8, 1280, 320, 1, 1, 1}).parallel_channels);
+    // 3x3/2 31x31x128->256: 1.2 MB of weights but 32 positions per task.
+    p = params({31, 31, 128, 256, 3, 2, 1});
+    EXPECT_FALSE(p.parallel_channels);
+    EXPECT_GT(p.rows * 16, 24);
+    // 3x3 23x23x64->64: 147 KB of weights, which stay in L2.
+    EXPECT_FALSE(params({23, 23, 64, 64, 3, 1, 1}).parallel_channels);
+}
