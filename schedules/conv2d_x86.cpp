@@ -330,6 +330,20 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
         // 1.0-1.17x the time of 3 x 4. Depthwise-like layers keep their
         // own, below.)
         if (!wide && F == 5 * V && within_groups(5) && (w <= 0 || w >= 2)) p.block_c = 5, p.block_x = 2, p.block_y = 1;
+        // AVX2, 1x1 layers on images 28 or more wide whose filters split
+        // into pairs of vectors but not threes (256, 512, ...): 2 vectors x
+        // 6 columns, where the model's 3 x 4 computes the last block's
+        // vectors twice (33 for 32) over a reduction too short to hide it.
+        // bench_layers, three rounds, time vs 3 x 4 at 1 / 2 threads:
+        // 8x56x56x64->256 0.90 / 0.91, 28x28x64->256 0.94 / 0.95,
+        // 56x56x256->512 stride 2 0.94 / 0.92, 28x28x256->256 0.97 / 0.97,
+        // 56x56x128->512 0.96 / 0.99; the suite's 56x56x64->256 1.03 / 0.98
+        // in that run, 0.99 / 0.97 and 0.95 / 0.95 in a rerun of four
+        // rounds (two pairs). Not on narrower images (14x14x64->256 1.09 /
+        // 1.05, 7x7x160->960 1.34 / 1.32: a 2 x 2 or 2 x 1 last block).
+        if (!wide && window == 1 && w >= 28 && p.block_c == 3 && F % (2 * V) == 0 && F % (3 * V) != 0 &&
+            within_groups(2))
+            p.block_c = 2, p.block_x = 6, p.block_y = 1;
         // When the filter count is a multiple of the vector width the kernel
         // can be stored in filter blocks (kernel_block), and every layer
         // then does best accumulating each register tile over its whole

@@ -153,3 +153,24 @@ TEST(Heuristic, WeightsBeyondL2OnFewPositionsTakeChannelTasks) {
     // 3x3 23x23x64->64: 147 KB of weights, which stay in L2.
     EXPECT_FALSE(params({23, 23, 64, 64, 3, 1, 1}).parallel_channels);
 }
+
+// 1x1 layers on wide images whose filters split into pairs of vectors but not
+// threes take 2 x 6 blocks with AVX2 (the heuristic says what 3 x 4 cost);
+// narrower ones keep the model's choice.
+TEST(Heuristic, WideOneByOneLayersTakeTwoVectorBlocks) {
+    const Halide::Target avx2("x86-64-linux-avx2-fma");
+    auto params = [&](const LayerShape &s) {
+        graph::Graph g = one_layer(s);
+        return schedule::conv2d_heuristic(g.layers.at(0), avx2);
+    };
+    schedule::Conv2DParams p = params({56, 56, 64, 256, 1, 1, 1});
+    EXPECT_EQ(p.block_c, 2);
+    EXPECT_EQ(p.block_x, 6);
+    EXPECT_EQ(p.block_y, 1);
+    p = params({28, 28, 256, 512, 1, 1, 1});
+    EXPECT_EQ(p.block_c, 2);
+    EXPECT_EQ(p.block_x, 6);
+    EXPECT_NE(params({14, 14, 64, 256, 1, 1, 1}).block_x, 6);
+    // Filters in whole threes of vectors keep the model's 3 x 4.
+    EXPECT_EQ(params({56, 56, 64, 384, 1, 1, 1}).block_c, 3);
+}
