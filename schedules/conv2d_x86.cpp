@@ -488,9 +488,10 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
                 // positions per task it measured even or worse: 3x3/2
                 // 31x31x128->256 (32 per task) 1.17x -> 1.09x at 2 threads,
                 // 1x1 4x14x14x256->1024 (28) 0.94x -> 0.89x, 5x5
-                // 27x27x96->256 (27) 0.89x either way.
+                // 27x27x96->256 (27) 0.89x either way. (Zen 3's 512 KiB L2;
+                // AVX-512 machines, unmeasured, keep row tasks.)
                 const double weight_bytes = 4.0 * double(F) * double(cin_group) * double(window);
-                const bool restreams_weights = p.rows * w <= 24 && weight_bytes > 512 * 1024;
+                const bool restreams_weights = !wide && p.rows * w <= 24 && weight_bytes > 512 * 1024;
                 if ((h < 8 || p.rows == 0 || restreams_weights) && F / (int64_t(V) * p.block_c) >= 4 &&
                     !few_taps(layer) && input_bytes <= 1024 * 1024) {
                     p.parallel_channels = true;
