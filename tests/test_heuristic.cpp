@@ -48,6 +48,12 @@ std::vector<LayerShape> grid() {
     return shapes;
 }
 
+// The heuristic's choice for one layer with AVX2 and FMA.
+schedule::Conv2DParams avx2_params(const LayerShape &s) {
+    graph::Graph g = one_layer(s);
+    return schedule::conv2d_heuristic(g.layers.at(0), Halide::Target("x86-64-linux-avx2-fma"));
+}
+
 }  // namespace
 
 TEST(Heuristic, ChoicesFitTheTemplate) {
@@ -135,42 +141,32 @@ TEST(Heuristic, ChoicesFitTheTemplate) {
 // (conv2d_heuristic says what that measured), and keeps row tasks where a
 // task holds more positions or the weights fit.
 TEST(Heuristic, WeightsBeyondL2OnFewPositionsTakeChannelTasks) {
-    const Halide::Target avx2("x86-64-linux-avx2-fma");
-    auto params = [&](const LayerShape &s) {
-        graph::Graph g = one_layer(s);
-        return schedule::conv2d_heuristic(g.layers.at(0), avx2);
-    };
     // 3x3 17x17x384->384: 5.3 MB of weights, one-row tasks of 17 positions.
-    schedule::Conv2DParams p = params({17, 17, 384, 384, 3, 1, 1});
+    schedule::Conv2DParams p = avx2_params({17, 17, 384, 384, 3, 1, 1});
     EXPECT_TRUE(p.parallel_channels);
     EXPECT_EQ(p.accumulate, "tile");
     // 1x1 8x8x1280->320: 1.6 MB, 8 positions per row.
-    EXPECT_TRUE(params({8, 8, 1280, 320, 1, 1, 1}).parallel_channels);
+    EXPECT_TRUE(avx2_params({8, 8, 1280, 320, 1, 1, 1}).parallel_channels);
     // 3x3/2 31x31x128->256: 1.2 MB of weights but 32 positions per task.
-    p = params({31, 31, 128, 256, 3, 2, 1});
+    p = avx2_params({31, 31, 128, 256, 3, 2, 1});
     EXPECT_FALSE(p.parallel_channels);
     EXPECT_GT(p.rows * 16, 24);
     // 3x3 23x23x64->64: 147 KB of weights, which stay in L2.
-    EXPECT_FALSE(params({23, 23, 64, 64, 3, 1, 1}).parallel_channels);
+    EXPECT_FALSE(avx2_params({23, 23, 64, 64, 3, 1, 1}).parallel_channels);
 }
 
 // 1x1 layers on wide images whose filters split into pairs of vectors but not
 // threes take 2 x 6 blocks with AVX2 (the heuristic says what 3 x 4 cost);
 // narrower ones keep the model's choice.
 TEST(Heuristic, WideOneByOneLayersTakeTwoVectorBlocks) {
-    const Halide::Target avx2("x86-64-linux-avx2-fma");
-    auto params = [&](const LayerShape &s) {
-        graph::Graph g = one_layer(s);
-        return schedule::conv2d_heuristic(g.layers.at(0), avx2);
-    };
-    schedule::Conv2DParams p = params({56, 56, 64, 256, 1, 1, 1});
+    schedule::Conv2DParams p = avx2_params({56, 56, 64, 256, 1, 1, 1});
     EXPECT_EQ(p.block_c, 2);
     EXPECT_EQ(p.block_x, 6);
     EXPECT_EQ(p.block_y, 1);
-    p = params({28, 28, 256, 512, 1, 1, 1});
+    p = avx2_params({28, 28, 256, 512, 1, 1, 1});
     EXPECT_EQ(p.block_c, 2);
     EXPECT_EQ(p.block_x, 6);
-    EXPECT_NE(params({14, 14, 64, 256, 1, 1, 1}).block_x, 6);
+    EXPECT_NE(avx2_params({14, 14, 64, 256, 1, 1, 1}).block_x, 6);
     // Filters in whole threes of vectors keep the model's 3 x 4.
-    EXPECT_EQ(params({56, 56, 64, 384, 1, 1, 1}).block_c, 3);
+    EXPECT_EQ(avx2_params({56, 56, 64, 384, 1, 1, 1}).block_c, 3);
 }
