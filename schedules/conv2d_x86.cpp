@@ -491,7 +491,7 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
                 // 27x27x96->256 (27) 0.89x either way. (Zen 3's 512 KiB L2;
                 // AVX-512 machines, unmeasured, keep row tasks.)
                 const double weight_bytes = 4.0 * double(F) * double(cin_group) * double(window);
-                const bool restreams_weights = !wide && p.rows * w <= 24 && weight_bytes > 512 * 1024;
+                const bool restreams_weights = !wide && w > 0 && p.rows * w <= 24 && weight_bytes > 512 * 1024;
                 if ((h < 8 || p.rows == 0 || restreams_weights) && F / (int64_t(V) * p.block_c) >= 4 &&
                     !few_taps(layer) && input_bytes <= 1024 * 1024) {
                     p.parallel_channels = true;
