@@ -250,8 +250,10 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
     const int64_t cin_group = layer.in_channels / c.groups;
     const int64_t window = int64_t(c.kernel_h) * c.kernel_w;
     const int64_t h = layer.output.shape[1], w = layer.output.shape[2];
-    // About the input's size (what the output rows read), for cache fits.
+    // About the input's size (what the output rows read) and the weights',
+    // for cache fits.
     const double input_bytes = 4.0 * double(h * c.stride_h) * double(w * c.stride_w) * double(layer.in_channels);
+    const double weight_bytes = 4.0 * double(F) * double(cin_group) * double(window);
     Conv2DParams p;
     if (F >= V) {
         p.vectorize = "c";
@@ -490,7 +492,6 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
                 // 1x1 4x14x14x256->1024 (28) 0.94x -> 0.89x, 5x5
                 // 27x27x96->256 (27) 0.89x either way. (Zen 3's 512 KiB L2;
                 // AVX-512 machines, unmeasured, keep row tasks.)
-                const double weight_bytes = 4.0 * double(F) * double(cin_group) * double(window);
                 const bool restreams_weights = !wide && w > 0 && p.rows * w <= 24 && weight_bytes > 512 * 1024;
                 if ((h < 8 || p.rows == 0 || restreams_weights) && F / (int64_t(V) * p.block_c) >= 4 &&
                     !few_taps(layer) && input_bytes <= 1024 * 1024) {
