@@ -5,6 +5,7 @@
 #include <HalideRuntime.h>
 
 #include <mutex>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -29,7 +30,9 @@ private:
     std::string text_;
 };
 
-// A fixed-capacity set of buffers: building one allocates nothing.
+// A fixed-capacity set of buffers: building one allocates nothing, and
+// initialises only the slots it fills (zeroing all 64 buffers' 8 dimensions,
+// 8 KB, cost 15% of a tiny layer's call).
 class BufferSet {
 public:
     static constexpr size_t kMaxBuffers = 64, kMaxRank = 8;
@@ -48,22 +51,26 @@ private:
     void add(float *data, const Shape &shape) {
         if (count_ == kMaxBuffers || shape.size() > kMaxRank)
             throw Error("a pipeline call is limited to 64 buffers of up to 8 dimensions");
-        halide_buffer_t &b = buffers_[count_];
-        b = halide_buffer_t{};
+        halide_buffer_t &b = *new (&buffers_[count_]) halide_buffer_t{};
         b.host = reinterpret_cast<uint8_t *>(data);
         b.type = halide_type_t(halide_type_float, 32, 1);
         b.dimensions = static_cast<int32_t>(shape.size());
-        b.dim = dims_[count_];
+        b.dim = reinterpret_cast<halide_dimension_t *>(&dims_[count_]);
         int64_t stride = 1;
         for (size_t i = 0; i < shape.size(); i++) {
             size_t axis = shape.size() - 1 - i;
-            b.dim[i] = halide_dimension_t(0, static_cast<int32_t>(shape[axis]), static_cast<int32_t>(stride));
+            new (&b.dim[i]) halide_dimension_t(0, static_cast<int32_t>(shape[axis]), static_cast<int32_t>(stride));
             stride *= shape[axis];
         }
         pointers_[count_++] = &b;
     }
-    halide_buffer_t buffers_[kMaxBuffers];
-    halide_dimension_t dims_[kMaxBuffers][kMaxRank];
+    // Raw storage, constructed slot by slot in add().
+    template <typename T, size_t N>
+    struct alignas(T) Slots {
+        unsigned char bytes[sizeof(T) * N];
+    };
+    Slots<halide_buffer_t, 1> buffers_[kMaxBuffers];
+    Slots<halide_dimension_t, kMaxRank> dims_[kMaxBuffers];
     halide_buffer_t *pointers_[kMaxBuffers] = {};
     size_t count_ = 0;
 };
