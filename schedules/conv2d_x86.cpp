@@ -490,9 +490,19 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
                 // positions per task it measured even or worse: 3x3/2
                 // 31x31x128->256 (32 per task) 1.17x -> 1.09x at 2 threads,
                 // 1x1 4x14x14x256->1024 (28) 0.94x -> 0.89x, 5x5
-                // 27x27x96->256 (27) 0.89x either way. (Zen 3's 512 KiB L2;
-                // AVX-512 machines, unmeasured, keep row tasks.)
-                const bool restreams_weights = !wide && w > 0 && p.rows * w <= 24 && weight_bytes > 512 * 1024;
+                // 27x27x96->256 (27) 0.89x either way. Weights past 1.5 MB
+                // split so up to 32 positions per task (time with channel
+                // tasks / row tasks, bench_layers, 1 / 2 threads): 5x5
+                // 25x25x128->256 (3.2 MB, 25 positions) 0.95 / 0.93,
+                // 31x31x128->192 (2.4 MB, 31) 0.98 / 0.97, 29x29x96->192
+                // (1.8 MB, 29) 1.00 / 0.90; not 3x3 28x28x512->128 (2.4 MB,
+                // 56 positions: 0.98 / 1.01) nor 24x24x512->256 (4.7 MB, 72:
+                // 1.01 / 1.02). (Zen 3's 512 KiB L2; AVX-512 machines,
+                // unmeasured, keep row tasks.)
+                const int64_t task_positions = p.rows * w;
+                const bool restreams_weights =
+                    !wide && w > 0 && weight_bytes > 512 * 1024 &&
+                    (task_positions <= 24 || (task_positions <= 32 && weight_bytes > 1536 * 1024));
                 if ((h < 8 || p.rows == 0 || restreams_weights) && F / (int64_t(V) * p.block_c) >= 4 &&
                     !few_taps(layer) && input_bytes <= 1024 * 1024) {
                     p.parallel_channels = true;

@@ -153,6 +153,12 @@ TEST(Heuristic, WeightsBeyondL2OnFewPositionsTakeChannelTasks) {
     EXPECT_GT(p.rows * 16, 24);
     // 3x3 23x23x64->64: 147 KB of weights, which stay in L2.
     EXPECT_FALSE(avx2_params({23, 23, 64, 64, 3, 1, 1}).parallel_channels);
+    // Weights past 1.5 MB split so up to 32 positions per row task: 5x5
+    // 25x25x128->256 (3.2 MB, 25 positions), 31x31x128->192 (2.4 MB, 31).
+    EXPECT_TRUE(avx2_params({25, 25, 128, 256, 5, 1, 1}).parallel_channels);
+    EXPECT_TRUE(avx2_params({31, 31, 128, 192, 5, 1, 1}).parallel_channels);
+    // ... but not 3x3 28x28x512->128 (2.4 MB) in tasks of 56 positions.
+    EXPECT_FALSE(avx2_params({28, 28, 512, 128, 3, 1, 1}).parallel_channels);
 }
 
 // 1x1 layers on wide images whose filters split into pairs of vectors but not
