@@ -308,16 +308,19 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
             const int64_t cb = int64_t(bc) * V;
             return c.groups == 1 || per_group % V != 0 || per_group % cb == 0 || cb % per_group == 0;
         };
-        auto choose_block = [&](int max_by, bool guarded) {
+        // The model's best block of up to max_by rows (of only_bc vectors
+        // where given) into p; returns its estimate.
+        auto choose_block = [&](int max_by, bool guarded, int only_bc = 0) {
             double best = -1;
             for (int bc = static_cast<int>(std::min<int64_t>(wide ? 4 : 3, vectors)); bc >= 1; bc--) {
-                if (!within_groups(bc)) continue;
+                if (!within_groups(bc) || (only_bc > 0 && bc != only_bc)) continue;
                 for (int by = 1; by <= max_by && (h <= 0 || by <= h); by++)
                     for (int bx = std::min(widest, (registers - bc - 1) / (bc * by)); bx * by >= min_positions; bx--) {
                         double e = block_efficiency(bc, bx, by, V, F, paddable, w, guarded, h, latency_accumulators);
                         if (e > best * 1.02) best = e, p.block_c = bc, p.block_x = bx, p.block_y = by;
                     }
             }
+            return best;
         };
         choose_block(wide ? 1 : 2, tiles_guard_columns);
         // AVX2, five vectors of filters in all (40 filters): one block
@@ -503,10 +506,33 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
                 const bool restreams_weights =
                     !wide && w > 0 && weight_bytes > 512 * 1024 &&
                     (task_positions <= 24 || (task_positions <= 32 && weight_bytes > 1536 * 1024));
+                // The input, read whole by every channel task, may pass 1 MB
+                // where the weights row tasks would re-stream are twice it
+                // (3x3 19x19x1024->126: 1.4 MB of input, 4.5 MB of weights).
+                const bool input_fits = input_bytes <= 1024 * 1024 || (restreams_weights && 2 * input_bytes <= weight_bytes);
                 if ((h < 8 || p.rows == 0 || restreams_weights) && F / (int64_t(V) * p.block_c) >= 4 &&
-                    !few_taps(layer) && input_bytes <= 1024 * 1024) {
+                    !few_taps(layer) && input_fits) {
                     p.parallel_channels = true;
                     p.rows = 0;
+                    // A task per channel block: where blocks of 3 vectors do
+                    // not divide the filters (one task then computes a
+                    // shifted block, or a narrow one, over the whole image)
+                    // but blocks of 2 do, 2-vector blocks where the model
+                    // rates them within 3%. bench_layers, two runs (order
+                    // swapped), time vs before at 1 thread; 2 threads: 5x5
+                    // 27x27x96->256 2 x 6 vs 3 x 4 0.95, 0.95; 0.96, 0.93.
+                    // 3x3 19x19x1024->126 2 x 5 vs 3 x 4 row tasks (with the
+                    // input bound above) 0.96, 0.92; 0.95, 0.96. 1x1
+                    // 11x11x1024->1024 2 x 6 0.96, 1.02; 0.92, 1.05. Not
+                    // where a 2-vector block fits the width badly: 3x3
+                    // 7x7x512's 2 x 4 (a 2 x 3 last block, rated 10% lower)
+                    // took 1.07x the time of 3 x 4.
+                    if (!wide && p.block_c == 3 && vectors % 3 != 0 && vectors % 2 == 0) {
+                        const Conv2DParams three = p;
+                        const double e3 = block_efficiency(3, p.block_x, p.block_y, V, F, paddable, w,
+                                                           tiles_guard_columns, h, latency_accumulators);
+                        if (choose_block(2, tiles_guard_columns, 2) * 1.03 < e3) p = three;
+                    }
                     // An odd count of such tasks under 16 leaves a thread of
                     // two idle for the last; on images tall enough that one
                     // row recomputed costs little, each channel block takes

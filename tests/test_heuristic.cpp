@@ -161,6 +161,25 @@ TEST(Heuristic, WeightsBeyondL2OnFewPositionsTakeChannelTasks) {
     EXPECT_FALSE(avx2_params({28, 28, 512, 128, 3, 1, 1}).parallel_channels);
 }
 
+// Channel tasks whose filters split into pairs of vectors but not threes take
+// 2-vector blocks where the model rates them close, so that no task computes
+// a shifted or narrow block over the whole image.
+TEST(Heuristic, ChannelTasksTakeBlocksThatDivideTheFilters) {
+    // 5x5 27x27x96->256: 32 vectors of filters, 2 x 6 blocks in 16 tasks.
+    schedule::Conv2DParams p = avx2_params({27, 27, 96, 256, 5, 1, 1});
+    EXPECT_TRUE(p.parallel_channels);
+    EXPECT_EQ(p.block_c, 2);
+    // 3x3 19x19x1024->126: 1.4 MB of input, but 4.5 MB of weights that
+    // one-row tasks would stream again each.
+    p = avx2_params({19, 19, 1024, 126, 3, 1, 1});
+    EXPECT_TRUE(p.parallel_channels);
+    EXPECT_EQ(p.block_c, 2);
+    // 3x3 7x7x512: a 2-vector block leaves 7 columns a 2 x 3 last block.
+    p = avx2_params({7, 7, 512, 512, 3, 1, 1});
+    EXPECT_TRUE(p.parallel_channels);
+    EXPECT_EQ(p.block_c, 3);
+}
+
 // 1x1 layers on wide images whose filters split into pairs of vectors but not
 // threes take 2 x 6 blocks with AVX2 (the heuristic says what 3 x 4 cost);
 // narrower ones keep the model's choice.
