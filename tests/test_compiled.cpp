@@ -339,6 +339,10 @@ INSTANTIATE_TEST_SUITE_P(
         FixedShapeCase{"1x30x30x3->20 3x3 s2", ""},
         FixedShapeCase{"1x9x10x8->20 1x1", ""},
         FixedShapeCase{"1x7x7x32->36 1x1", R"({"accumulate": "tile", "pack_weights": true, "block_c": 3, "block_x": 7})"},
+        // Two or three padded vectors in one block: 3 x 3, and 2 x 4 with a
+        // guarded last column.
+        FixedShapeCase{"1x9x9x64->18 1x1", ""},
+        FixedShapeCase{"1x13x13x32->12 1x1", ""},
         // Column blocks that do not divide the width: the last one guarded.
         FixedShapeCase{"1x7x7x32->16 3x3", R"({"accumulate": "tile", "block_x": 4})"},
         FixedShapeCase{"1x15x15x16->24 3x3 s2", R"({"accumulate": "tile", "block_x": 3, "channels_inner": true})"},

@@ -161,6 +161,21 @@ TEST(Heuristic, WeightsBeyondL2OnFewPositionsTakeChannelTasks) {
     EXPECT_FALSE(avx2_params({28, 28, 512, 128, 3, 1, 1}).parallel_channels);
 }
 
+// Filters padded to 2 or 3 vectors take one block of all of them, rather than
+// a 1-vector block (alone or after another) that the model counts as cheap.
+TEST(Heuristic, FewPaddedFiltersTakeOneBlockOfAll) {
+    schedule::Conv2DParams p = avx2_params({17, 17, 64, 20, 1, 1, 1});
+    EXPECT_EQ(p.block_c, 3);
+    EXPECT_EQ(p.block_y, 1);
+    p = avx2_params({25, 25, 96, 10, 1, 1, 1});
+    EXPECT_EQ(p.block_c, 2);
+    EXPECT_GT(p.block_x, 1);
+    // 9 columns: 3 x 3 blocks divide them (9 accumulators).
+    p = avx2_params({9, 9, 512, 18, 1, 1, 1});
+    EXPECT_EQ(p.block_c, 3);
+    EXPECT_EQ(p.block_x, 3);
+}
+
 // Channel tasks whose filters split into pairs of vectors but not threes take
 // 2-vector blocks where the model rates them close, so that no task computes
 // a shifted or narrow block over the whole image.
