@@ -308,10 +308,24 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
             const int64_t cb = int64_t(bc) * V;
             return c.groups == 1 || per_group % V != 0 || per_group % cb == 0 || cb % per_group == 0;
         };
-        // Where set (below), every block chosen holds this many vectors.
-        int all_vectors = 0;
+        // AVX2, filters padded to 2 or 3 vectors (9-23 filters): every block
+        // chosen holds all of them, one row high. The model counts the
+        // vectors past the filters as free, so it may split them into a
+        // 1-vector block, load-bound and short of accumulators, or take
+        // 1-vector blocks throughout. bench_layers, time new / old, two runs
+        // with the order swapped, 1 thread; 2 threads: 1x1 17x17x64->20 (3 x
+        // 4 for 2 x 6) 0.95, 0.95; 0.90, 0.92. 13x13x256->21 (3 x 4 for 1 x
+        // 13) 0.90, 0.93; 0.93, 0.93. 25x25x96->20 (3 x 4 for 1 x 13) 0.85,
+        // 0.88; 0.84, 0.92. 9x9x512->18 (3 x 3 for 2 x 6) 0.78, 0.78; 0.79,
+        // 0.85. 13x13x256->12 (2 x 5 for 1 x 13) 0.87, 0.93; 0.87, 0.94.
+        // 25x25x96->10 (2 x 5 for 1 x 13) 0.79, 0.84; 0.90, 0.85.
+        const int all_vectors =
+            !wide && paddable && (vectors == 2 || vectors == 3) && within_groups(static_cast<int>(vectors))
+                ? static_cast<int>(vectors)
+                : 0;
         // The model's best block of up to max_by rows (of only_bc vectors
-        // where given) into p; returns its estimate.
+        // where given, else all_vectors where set) into p; returns its
+        // estimate.
         auto choose_block = [&](int max_by, bool guarded, int only_bc = 0) {
             double best = -1;
             if (only_bc == 0) only_bc = all_vectors;
@@ -328,22 +342,7 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
             }
             return best;
         };
-        choose_block(wide ? 1 : 2, tiles_guard_columns);
-        // AVX2, filters padded to 2 or 3 vectors (9-23 filters): one block
-        // of all of them, one row high. The model counts the vectors past
-        // the filters as free, so it may split them into a 1-vector block,
-        // load-bound and short of accumulators, or take 1-vector blocks
-        // throughout. bench_layers, time new / old, two runs with the
-        // order swapped, 1 thread; 2 threads: 1x1 17x17x64->20 (3 x 4 for
-        // 2 x 6) 0.95, 0.95; 0.90, 0.92. 13x13x256->21 (3 x 4 for 1 x 13)
-        // 0.90, 0.93; 0.93, 0.93. 25x25x96->20 (3 x 4 for 1 x 13) 0.85,
-        // 0.88; 0.84, 0.92. 9x9x512->18 (3 x 3 for 2 x 6) 0.78, 0.78; 0.79,
-        // 0.85. 13x13x256->12 (2 x 5 for 1 x 13) 0.87, 0.93; 0.87, 0.94.
-        // 25x25x96->10 (2 x 5 for 1 x 13) 0.79, 0.84; 0.90, 0.85.
-        if (!wide && paddable && (vectors == 2 || vectors == 3) && within_groups(static_cast<int>(vectors))) {
-            all_vectors = static_cast<int>(vectors);
-            choose_block(1, tiles_guard_columns);
-        }
+        choose_block(wide || all_vectors > 0 ? 1 : 2, tiles_guard_columns);
         // AVX2, five vectors of filters in all (40 filters): one block
         // of all five by 2 columns, 10 accumulators with the weights as FMA
         // memory operands, where the model (3 vectors at most, 4 positions
