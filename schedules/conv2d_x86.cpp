@@ -58,7 +58,8 @@ nlohmann::json Conv2DParams::to_json() const {
             {"parallel_channels", parallel_channels},
             {"compute_at", compute_at},
             {"pad", pad},
-            {"channels_inner", channels_inner}};
+            {"channels_inner", channels_inner},
+            {"flat_positions", flat_positions}};
 }
 
 void Conv2DParams::update_from(const nlohmann::json &j, const std::string &where) {
@@ -112,6 +113,8 @@ void Conv2DParams::update_from(const nlohmann::json &j, const std::string &where
             one_of(pad, {"copy", "in_place"});
         } else if (k == "channels_inner") {
             flag(channels_inner);
+        } else if (k == "flat_positions") {
+            flag(flat_positions);
         } else if (k == "parallel_channels") {
             flag(parallel_channels);
         } else if (k == "parallel") {
@@ -119,7 +122,7 @@ void Conv2DParams::update_from(const nlohmann::json &j, const std::string &where
         } else {
             throw SpecError(where + ": unknown schedule parameter '" + k +
                             "' (known: template, vectorize, accumulate, block_c, block_x, block_y, rows, chunk_c, "
-                            "pack_weights, parallel, parallel_channels, channels_inner, compute_at, pad)");
+                            "pack_weights, parallel, parallel_channels, channels_inner, flat_positions, compute_at, pad)");
         }
     }
 }
@@ -563,6 +566,37 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
                     const int64_t channel_tasks = (F + V * p.block_c - 1) / (V * p.block_c) * layer.output.shape[0];
                     if (channel_tasks % 2 != 0 && channel_tasks < 16 && h >= 16)
                         p.rows = static_cast<int>((h + 1) / 2 + p.block_y - 1) / p.block_y * p.block_y;
+                    // Register blocks over flat positions (flat_positions)
+                    // where the model rates them 2% above blocks of rows: a
+                    // width no block fits, whose row blocks end in a narrow
+                    // one; the task's last block is then its one short
+                    // block. (The flat template takes one reduction step;
+                    // 10 accumulators measured as fast as 12 there, so the
+                    // latency bound stays the tiles'.) bench_layers, 1 thread, time vs
+                    // row blocks, two runs: 3x3 13x13x384->384 3 x 4 flat vs
+                    // 2 x 5 (a 2 x 3 last block per row) 0.93, 0.93;
+                    // 13x13x256->384 0.91, 0.91. Where the model keeps row
+                    // blocks, flat ones measured even or slower (3x3
+                    // 7x7x512 1.08-1.10, 17x17x384 1.02-1.03, 19x19x256
+                    // 1.01, 23x23x128 1.04-1.13).
+                    if (!wide && window > 1 && h > 0 && w > 0) {
+                        const int64_t positions = (p.rows > 0 ? p.rows : h) * w;
+                        const double e_rows = block_efficiency(p.block_c, p.block_x, p.block_y, V, F, paddable, w,
+                                                               tiles_guard_columns, h, latency_accumulators);
+                        double e_flat = -1;
+                        int flat_c = 0, flat_x = 0;
+                        for (int bc = static_cast<int>(std::min<int64_t>(3, vectors)); bc >= 1; bc--) {
+                            if (!within_groups(bc) || (all_vectors > 0 && bc != all_vectors)) continue;
+                            for (int bx = (registers - bc - 1) / bc; bx >= 4; bx--) {
+                                if (bx > positions) continue;
+                                const double e = block_efficiency(bc, bx, 1, V, F, paddable, positions, true, 1,
+                                                                  latency_accumulators);
+                                if (e > e_flat * 1.02) e_flat = e, flat_c = bc, flat_x = bx;
+                            }
+                        }
+                        if (e_flat > e_rows * 1.02)
+                            p.flat_positions = true, p.block_c = flat_c, p.block_x = flat_x, p.block_y = 1;
+                    }
                 } else if (p.rows == 0) {
                     // Two-row blocks that no task size fits: one-row blocks,
                     // and the task sizes again for them.
@@ -684,6 +718,12 @@ int kernel_block(const graph::Layer &layer, const Conv2DParams &p, const Target 
     // faster (3x3 56x56x64: 2.53 ms vs 2.62 in blocks of 16).
     const int64_t cb = channel_block(p, layer, V);
     return static_cast<int>(V >= 16 && F % cb == 0 ? cb : V);
+}
+
+bool sums_flat_positions(const graph::Layer &layer, const Conv2DParams &p, const Target &target) {
+    const int V = target.natural_vector_size<float>();
+    return p.flat_positions && p.vectorize == "c" && p.accumulate == "tile" && layer.conv.filters >= V &&
+           p.compute_at == "root" && layer.output.shape[2] > 0;
 }
 
 namespace {
@@ -849,6 +889,11 @@ void schedule_channels_tile(lower::LayerStage &s, Func store, bool is_output, co
     // time, 1x1 20x20x256->20 0.96x.
     const bool shifted_last_vector = padded_filters && is_output && F % cb >= V;
     Var cv("cv"), cvo("cvo");
+    // Flat positions (s.flat_width): the sum is computed per task and
+    // channel block, its register blocks running through the task's
+    // positions in order, across row ends, so only the task's last block
+    // is short; the store then reads it back, whole rows at a time.
+    const bool flat = s.flat_width > 0;
     auto tile = [&](Stage st, int x_factor, int r, int y_factor) {
         const TailStrategy column_tail =
             guarded_columns && x_factor == bx ? TailStrategy::GuardWithIf : TailStrategy::ShiftInwards;
@@ -858,6 +903,14 @@ void schedule_channels_tile(lower::LayerStage &s, Func store, bool is_output, co
                 .unroll(cvo);
         else
             st.split(d.c, co, ci, cb, channel_tail);
+        if (flat) {
+            st.split(d.y, yo, yi, r, TailStrategy::ShiftInwards).reorder(ci, d.x, yi, co, yo, d.n);
+            if (channel_tasks) st.fuse(co, yo, t).fuse(t, d.n, t);
+            else st.fuse(yo, d.n, t);
+            st.vectorize(ci, V).unroll(ci);
+            if (p.parallel) st.parallel(t);
+            return;
+        }
         st.split(d.x, xo, xi, x_factor, column_tail)
             .split(d.y, yo, yi, r, TailStrategy::ShiftInwards)
             .split(yi, yio, yii, y_factor, TailStrategy::ShiftInwards);
@@ -875,26 +928,44 @@ void schedule_channels_tile(lower::LayerStage &s, Func store, bool is_output, co
         st.vectorize(ci, V).unroll(ci).unroll(xi).unroll(yii);
         if (p.parallel) st.parallel(t);
     };
-    tile_store(store, is_output, bx, rows,
+    tile_store(store, is_output, flat ? 1 : bx, rows,
                [&](Stage st, bool whole) { whole ? tile(st, bx, rows, by) : tile(st, 1, 1, 1); });
-    // The register block is computed in the innermost tile loop.
-    const Var &block_loop = p.channels_inner && !channel_tasks ? co : xo;
-    s.conv.compute_at(store, block_loop).vectorize(d.c, V).unroll(d.c).unroll(d.x).unroll(d.y);
-    if (guarded_columns) s.conv.bound_extent(d.x, bx);
+    if (flat) {
+        // The sum over the task's positions, in a buffer per task; LLVM
+        // keeps each block's accumulators (fixed offsets into it) in
+        // registers over the block's reduction.
+        Var po("po"), pi("pi");
+        s.conv.compute_at(store, channel_tasks ? t : co).vectorize(d.c, V).unroll(d.c);
+        s.conv.update()
+            .split(d.pos, po, pi, bx, TailStrategy::GuardWithIf)
+            .reorder(d.c, pi, rc, rkx, rky, po, d.n)
+            .vectorize(d.c, V)
+            .unroll(d.c)
+            .unroll(pi);
+    } else {
+        // The register block is computed in the innermost tile loop.
+        const Var &block_loop = p.channels_inner && !channel_tasks ? co : xo;
+        s.conv.compute_at(store, block_loop).vectorize(d.c, V).unroll(d.c).unroll(d.x).unroll(d.y);
+        if (guarded_columns) s.conv.bound_extent(d.x, bx);
+        s.conv.update()
+            .reorder(d.c, d.x, d.y, rc, rkx, rky, d.n)
+            .vectorize(d.c, V)
+            .unroll(d.c)
+            .unroll(d.x)
+            .unroll(d.y);
+    }
     if (padded_filters) {
         s.conv.bound_extent(d.c, cb);
         if (s.layer->conv.use_bias) s.bias.compute_root();   // zeros past the filters, once per call
     }
-    s.conv.update()
-        .reorder(d.c, d.x, d.y, rc, rkx, rky, d.n)
-        .vectorize(d.c, V)
-        .unroll(d.c)
-        .unroll(d.x)
-        .unroll(d.y);
     const int64_t cin_group = s.layer->in_channels / s.layer->conv.groups;
     const bool unrolled_window = few_taps(*s.layer);
-    // Input channels per reduction step (channels_per_step says why).
-    const int64_t step = channels_per_step(*s.layer, V);
+    // Input channels per reduction step (channels_per_step says why). Flat
+    // positions take one: with two, LLVM computed the four input addresses
+    // of a block that crosses a row end as one vector (SLP) and extracted
+    // them at every step, spilling accumulators (3x3 7x7x512 flat, 1
+    // thread: 1.46x the time of row blocks, 1.10x with one step).
+    const int64_t step = flat && cin_group > 4 ? 1 : channels_per_step(*s.layer, V);
     if (step == cin_group) {
         s.conv.update().unroll(rc);
     } else if (step > 1) {
@@ -908,7 +979,7 @@ void schedule_channels_tile(lower::LayerStage &s, Func store, bool is_output, co
     if (!copies_padded_input(*s.layer, p)) return;   // reads the input directly
     if (local_pad) {
         copy_padded(s.padded, d.y);
-        if (unrolled_window && !pad_at) {
+        if (unrolled_window && !pad_at && !flat) {
             // Row by row, as the output rows need them, in a buffer of a few
             // rows (Halide folds it): the rows stay in L1 between the three
             // output rows that read each. Depthwise 112x112x32, 1 thread:

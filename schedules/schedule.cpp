@@ -106,8 +106,23 @@ GraphParams choose_params(const graph::Graph &graph, const ScheduleFile *file, c
                                             "\"tile\" and \"vectorize\": \"c\"");
                 if (p.channels_inner && entry.contains("channels_inner"))
                     throw SpecError(where + ".channels_inner: needs \"accumulate\": \"tile\" and \"vectorize\": \"c\"");
+                if (p.flat_positions && entry.contains("flat_positions"))
+                    throw SpecError(where + ".flat_positions: needs \"accumulate\": \"tile\" and \"vectorize\": \"c\"");
                 p.block_y = 1;
                 p.channels_inner = false;
+                p.flat_positions = false;
+            }
+            // Flat positions are numbered along a row of fixed width, and a
+            // layer computed inside its consumer's tasks runs the rows those
+            // ask for: the file may not ask for them there, and drops the
+            // heuristic's.
+            if (p.flat_positions) {
+                const bool asked = file->layers[l.name].contains("flat_positions");
+                if (asked && l.output.shape[2] <= 0)
+                    throw SpecError(where + ".flat_positions: needs an output width the spec fixes");
+                if (asked && p.compute_at == "consumer")
+                    throw SpecError(where + ".flat_positions: not with \"compute_at\": \"consumer\"");
+                if (l.output.shape[2] <= 0 || p.compute_at == "consumer") p.flat_positions = false;
             }
             if (p.compute_at == "consumer" && !fusable_consumer(graph, l))
                 throw SpecError(where + ".compute_at: \"consumer\" needs a layer that is not a pipeline output and "
@@ -124,6 +139,13 @@ lower::KernelBlocks kernel_blocks(const graph::Graph &graph, const GraphParams &
         if (l.kind == graph::OpKind::Conv2D)
             if (int b = kernel_block(l, params.at(l.name), target)) blocks[l.name] = b;
     return blocks;
+}
+
+lower::FlatLayers flat_layers(const graph::Graph &graph, const GraphParams &params, const Halide::Target &target) {
+    lower::FlatLayers flat;
+    for (const graph::Layer &l : graph.layers)
+        if (l.kind == graph::OpKind::Conv2D && sums_flat_positions(l, params.at(l.name), target)) flat.insert(l.name);
+    return flat;
 }
 
 void schedule_graph(lower::LoweredGraph &lowered, const graph::Graph &graph,

@@ -191,6 +191,8 @@ TEST(Schedules, BadFilesAreRefused) {
                 ::testing::HasSubstr("conv.channels_inner: needs \"accumulate\": \"tile\""));
     EXPECT_THAT(error_of(R"({"layers": {"conv": {"channels_inner": 1}}})"),
                 ::testing::HasSubstr("conv.channels_inner: expected true or false, got 1"));
+    EXPECT_THAT(error_of(R"({"layers": {"conv": {"accumulate": "rows", "flat_positions": true}}})"),
+                ::testing::HasSubstr("conv.flat_positions: needs \"accumulate\": \"tile\""));
     EXPECT_THAT(error_of(R"({"layers": {"conv": {"pad": "zeros"}}})"),
                 ::testing::HasSubstr("conv.pad: expected \"copy\" or \"in_place\", got \"zeros\""));
     EXPECT_THAT(error_of(R"({"layers": {"conv": {"compute_at": "inline"}}})"),
@@ -244,6 +246,43 @@ INSTANTIATE_TEST_SUITE_P(
         std::make_pair("aot_k3_same_tanh", R"({"accumulate": "tile", "block_x": 2, "block_y": 2, "rows": 4, "channels_inner": true})"),
         std::make_pair("aot_groups_swish", R"({"accumulate": "tile", "parallel_channels": true, "channels_inner": true})")),
     [](const auto &info) { return "v" + std::to_string(info.index); });
+
+// Register blocks over flat positions in a layer whose output another layer
+// reads (its buffer's channels rounded up to whole blocks where the filters
+// are padded), and a file asking for them on a width left to run time.
+TEST(FlatPositions, IntermediateLayerMatchesReference) {
+    const graph::Graph g = graph::parse_spec(
+        R"({"name": "flat", "input": {"name": "x", "shape": [2, 9, 11, 16]}, "layers": [
+            {"type": "Conv2D", "name": "head", "filters": 20, "kernel_size": 3, "padding": "same", "activation": "relu"},
+            {"type": "Conv2D", "name": "conv", "filters": 16, "kernel_size": 3, "padding": "same"}]})",
+        "flat", ".");
+    const fs::path file = fs::path(::testing::TempDir()) / "flat_schedule.json";
+    for (const char *head : {R"({"accumulate": "tile", "pack_weights": true, "block_c": 3, "block_x": 4, "parallel_channels": true, "rows": 0, "flat_positions": true})",
+                             R"({"accumulate": "tile", "pack_weights": true, "block_c": 2, "block_x": 5, "rows": 3, "flat_positions": true})"}) {
+        std::ofstream(file) << R"({"layers": {"head": )" << head << R"(, "conv": {"flat_positions": true}}})";
+        CompileOptions options;
+        options.schedule_file = file.string();
+        Pipeline p = compile_graph(g, options);
+        std::vector<Tensor> inputs = random_call_inputs(g, g.inputs[0].shape, 3);
+        expect_close(p.run(inputs).at(0), reference::run(g, inputs).at(0), head);
+    }
+    const graph::Graph any_width = graph::parse_spec(
+        R"({"name": "flat_any", "input": {"name": "x", "shape": [1, null, null, 16]}, "layers": [
+            {"type": "Conv2D", "name": "conv", "filters": 16, "kernel_size": 3, "padding": "same"}]})",
+        "flat_any", ".");
+    std::ofstream(file) << R"({"layers": {"conv": {"accumulate": "tile", "flat_positions": true}}})";
+    CompileOptions options;
+    options.schedule_file = file.string();
+    EXPECT_THAT([&] {
+        try {
+            compile_graph(any_width, options);
+        } catch (const Error &e) {
+            return std::string(e.what());
+        }
+        return std::string("no error");
+    }(),
+                ::testing::HasSubstr("conv.flat_positions: needs an output width the spec fixes"));
+}
 
 // Lanes of input channels ("vectorize": "ci") where the sizes are left to
 // run time, for a pipeline output (images smaller than a block included)
@@ -343,6 +382,16 @@ INSTANTIATE_TEST_SUITE_P(
         // guarded last column.
         FixedShapeCase{"1x9x9x64->18 1x1", ""},
         FixedShapeCase{"1x13x13x32->12 1x1", ""},
+        // Register blocks over flat positions, across row ends: channel
+        // tasks (49 positions, a last block of one), row tasks whose last
+        // task is shifted, filters padded (a pipeline output's last vector
+        // shifted; a masked part-vector), groups, dilation, stride, images.
+        FixedShapeCase{"1x7x7x32->48 3x3", R"({"accumulate": "tile", "pack_weights": true, "block_c": 3, "block_x": 4, "parallel_channels": true, "rows": 0, "flat_positions": true})"},
+        FixedShapeCase{"2x13x13x16->16 3x3 s2", R"({"accumulate": "tile", "pack_weights": true, "block_c": 2, "block_x": 5, "rows": 3, "flat_positions": true})"},
+        FixedShapeCase{"1x9x9x64->18 1x1", R"({"accumulate": "tile", "pack_weights": true, "block_c": 3, "block_x": 4, "parallel_channels": true, "rows": 0, "flat_positions": true})"},
+        FixedShapeCase{"1x6x13x16->20 1x1", R"({"accumulate": "tile", "pack_weights": true, "block_c": 2, "block_x": 6, "rows": 2, "flat_positions": true})"},
+        FixedShapeCase{"1x10x10x16->32 3x3 g2", R"({"accumulate": "tile", "pack_weights": true, "block_c": 2, "block_x": 4, "rows": 4, "flat_positions": true})"},
+        FixedShapeCase{"1x11x11x16->16 3x3 d2", R"({"accumulate": "tile", "pack_weights": true, "block_c": 2, "block_x": 3, "parallel_channels": true, "rows": 0, "flat_positions": true})"},
         // Column blocks that do not divide the width: the last one guarded.
         FixedShapeCase{"1x7x7x32->16 3x3", R"({"accumulate": "tile", "block_x": 4})"},
         FixedShapeCase{"1x15x15x16->24 3x3 s2", R"({"accumulate": "tile", "block_x": 3, "channels_inner": true})"},

@@ -105,6 +105,12 @@ TEST(Heuristic, ChoicesFitTheTemplate) {
             }
             if (p.parallel_channels) EXPECT_EQ(p.accumulate, "tile");
             if (p.channels_inner) EXPECT_EQ(p.accumulate, "tile");
+            // Flat positions: one-row blocks of the tile template, on a
+            // width the spec fixes, where the lowering then sums so.
+            if (p.flat_positions) {
+                EXPECT_TRUE(schedule::sums_flat_positions(l, p, target));
+                EXPECT_EQ(p.block_y, 1);
+            }
             // In-place reads need column blocks that divide the width, or a
             // guarded last block (a shifted one would keep the edge tests
             // in every block).
@@ -189,10 +195,35 @@ TEST(Heuristic, ChannelTasksTakeBlocksThatDivideTheFilters) {
     p = avx2_params({19, 19, 1024, 126, 3, 1, 1});
     EXPECT_TRUE(p.parallel_channels);
     EXPECT_EQ(p.block_c, 2);
-    // 3x3 7x7x512: a 2-vector block leaves 7 columns a 2 x 3 last block.
+    // 3x3 7x7x512: 2-vector blocks over flat positions (9 x 5 + 4 of 49);
+    // in rows they would leave 7 columns a 2 x 3 last block.
     p = avx2_params({7, 7, 512, 512, 3, 1, 1});
     EXPECT_TRUE(p.parallel_channels);
-    EXPECT_EQ(p.block_c, 3);
+    EXPECT_EQ(p.block_c, 2);
+    EXPECT_TRUE(p.flat_positions);
+}
+
+// Channel tasks on widths that no register block fits run their blocks over
+// flat positions, across row ends (conv2d_heuristic says what that
+// measured); widths a block fits, short reductions and AVX-512 keep rows.
+TEST(Heuristic, FlatPositionsWhereNoBlockFitsTheWidth) {
+    // 13 columns: 2 x 5 ends each row in a 2 x 3 block; 169 positions in
+    // 3 x 4 blocks end in one short block per task.
+    schedule::Conv2DParams p = avx2_params({13, 13, 384, 384, 3, 1, 1});
+    EXPECT_TRUE(p.parallel_channels);
+    EXPECT_TRUE(p.flat_positions);
+    EXPECT_EQ(p.block_y, 1);
+    p = avx2_params({13, 13, 512, 512, 3, 1, 1});
+    EXPECT_TRUE(p.flat_positions);
+    // 17 columns in 2 x 6 blocks (6 + 6 + 5) and 14 in 2 x 2 x 2: rows.
+    EXPECT_FALSE(avx2_params({17, 17, 384, 384, 3, 1, 1}).flat_positions);
+    EXPECT_FALSE(avx2_params({14, 14, 256, 256, 3, 1, 1}).flat_positions);
+    // 1x1: the flat template's store pass costs more than a short
+    // reduction's blocks gain.
+    EXPECT_FALSE(avx2_params({7, 7, 1024, 1024, 1, 1, 1}).flat_positions);
+    graph::Graph g = one_layer({13, 13, 384, 384, 3, 1, 1});
+    EXPECT_FALSE(
+        schedule::conv2d_heuristic(g.layers.at(0), Halide::Target("x86-64-linux-avx512_skylake")).flat_positions);
 }
 
 // 1x1 layers on wide images whose filters split into pairs of vectors but not

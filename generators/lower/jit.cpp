@@ -82,7 +82,7 @@ public:
             bindings.push_back(lower::bind_input(params_.back(), stored));
             input_blocks_.push_back(lower::call_input_block(v, blocks));
         }
-        lower::LoweredGraph lowered = lower::lower_graph(g, bindings, blocks);
+        lower::LoweredGraph lowered = lower::lower_graph(g, bindings, blocks, schedule::flat_layers(g, params, target_));
         const lower::Dims &d = lower::dims();
         std::map<std::string, Func> outputs;
         std::vector<Func> funcs;

@@ -65,7 +65,7 @@ Buffer<float> weight_buffer(const graph::Weight &w, const std::string &name) {
 namespace {
 
 LayerStage lower_conv(const graph::Layer &layer, const InputBinding &in, const InputBinding *kernel_in,
-                     const InputBinding *bias_in, int kernel_block) {
+                     const InputBinding *bias_in, int kernel_block, bool flat) {
     const Dims &d = dims();
     const graph::Conv2D &p = layer.conv;
     LayerStage s;
@@ -153,15 +153,24 @@ LayerStage lower_conv(const graph::Layer &layer, const InputBinding &in, const I
     s.r = RDom(0, int(cin_group), 0, p.kernel_w, 0, p.kernel_h, name + "_r");
     Expr ci = s.r.x;
     if (p.groups > 1) ci = (d.c / int(f_group)) * int(cin_group) + s.r.x;
-    Expr xi = d.x * p.stride_w + s.r.y * p.dilation_w - pad_left;
-    Expr yi = d.y * p.stride_h + s.r.z * p.dilation_h - pad_top;
+    // Flat positions: the output column and row of position pos.
+    const int64_t width = layer.output.shape[2];
+    if (flat && width <= 0) throw Error(name + ": flat positions need an output width the spec fixes");
+    s.flat_width = flat ? static_cast<int>(width) : 0;
+    Expr x = flat ? d.pos % s.flat_width : Expr(d.x);
+    Expr y = flat ? d.pos / s.flat_width : Expr(d.y);
+    Expr xi = x * p.stride_w + s.r.y * p.dilation_w - pad_left;
+    Expr yi = y * p.stride_h + s.r.z * p.dilation_h - pad_top;
 
     s.conv = Func(name + "_conv");
-    s.conv(d.c, d.x, d.y, d.n) = p.use_bias ? s.bias(d.c) : Expr(0.0f);
-    s.conv(d.c, d.x, d.y, d.n) += s.kernel(d.c, s.r.x, s.r.y, s.r.z) * s.padded(ci, xi, yi, d.n);
+    std::vector<Var> at = flat ? std::vector<Var>{d.c, d.pos, d.n} : std::vector<Var>{d.c, d.x, d.y, d.n};
+    std::vector<Expr> at_expr(at.begin(), at.end());
+    s.conv(at) = p.use_bias ? s.bias(d.c) : Expr(0.0f);
+    s.conv(at_expr) += s.kernel(d.c, s.r.x, s.r.y, s.r.z) * s.padded(ci, xi, yi, d.n);
 
     s.out = Func(name);
-    s.out(d.c, d.x, d.y, d.n) = activate(p.activation, p.alpha, s.conv(d.c, d.x, d.y, d.n));
+    Expr sum = flat ? s.conv(d.c, d.x + s.flat_width * d.y, d.n) : s.conv(d.c, d.x, d.y, d.n);
+    s.out(d.c, d.x, d.y, d.n) = activate(p.activation, p.alpha, sum);
     return s;
 }
 
@@ -255,7 +264,7 @@ LayerStage lower_simple(const graph::Layer &layer, const std::vector<InputBindin
 }  // namespace
 
 LoweredGraph lower_graph(const graph::Graph &g, const std::vector<InputBinding> &call_inputs,
-                         const KernelBlocks &kernel_blocks) {
+                         const KernelBlocks &kernel_blocks, const FlatLayers &flat_layers) {
     std::vector<graph::Value> call = g.call_inputs();
     if (call.size() != call_inputs.size()) throw Error(g.name + ": lowering got the wrong number of inputs");
     LoweredGraph lg;
@@ -277,7 +286,8 @@ LoweredGraph lower_graph(const graph::Graph &g, const std::vector<InputBinding> 
             };
             auto block = kernel_blocks.find(l.name);
             lg.stages.push_back(lower_conv(l, in, find(l.name + ".kernel"), find(l.name + ".bias"),
-                                           block == kernel_blocks.end() ? 0 : block->second));
+                                           block == kernel_blocks.end() ? 0 : block->second,
+                                           flat_layers.count(l.name) > 0));
             const LayerStage &s = lg.stages.back();
             lg.extents[l.name] = {Expr(int(l.conv.filters)), s.out_width, s.out_height, in.extent[3]};
         } else {

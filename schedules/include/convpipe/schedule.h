@@ -32,7 +32,13 @@ namespace convpipe::schedule {
 //                  tasks for small images; the input is padded once), and
 //                  block_y > 1 makes the register block block_x columns x
 //                  block_y rows (widths such as 14 that no column count
-//                  fitting the registers divides).
+//                  fitting the registers divides). "flat_positions" runs
+//                  the register blocks (block_c vectors x block_x
+//                  positions; block_y unused) through each task's output
+//                  positions in row-major order, across row ends, so that
+//                  only a task's last block is short (widths such as 13
+//                  or 7, 1x1 layers on any width); it needs a width the spec
+//                  fixes and compute_at "root", and is ignored elsewhere.
 //   vectorize "x": for layers with fewer filters than a vector holds: block_x
 //                  vectors of output columns x every output channel.
 //   vectorize "ci": for layers with fewer filters than a vector holds and
@@ -66,6 +72,7 @@ struct Conv2DParams {
     // each block of columns reads its input pixels whole, once, while in L1
     // (depthwise layers, whose weights are few and input is the stream).
     bool channels_inner = false;
+    bool flat_positions = false;   // "tile" only: register blocks over flat positions (above)
     std::string compute_at = "root";
     // 'same' padding: "copy" writes the input rows a task reads, with zeros
     // around, and the inner loop reads that copy; "in_place" reads the input
@@ -146,6 +153,12 @@ bool pads_filters(const graph::Layer &layer, const Conv2DParams &params, int vec
 // padded (pads_filters); else 0 (Keras's layout).
 int kernel_block(const graph::Layer &layer, const Conv2DParams &params, const Halide::Target &target);
 lower::KernelBlocks kernel_blocks(const graph::Graph &graph, const GraphParams &params, const Halide::Target &target);
+
+// Whether the tile template sums a layer over flat positions (flat_positions
+// asked for where it applies: a width the spec fixes, the template's
+// "c" tiles, compute_at "root"), for lower_graph, which defines the sum so.
+bool sums_flat_positions(const graph::Layer &layer, const Conv2DParams &params, const Halide::Target &target);
+lower::FlatLayers flat_layers(const graph::Graph &graph, const GraphParams &params, const Halide::Target &target);
 
 // Schedules every stage of a lowered graph with the chosen parameters.
 // `outputs` maps output layer names to the Funcs that store them.

@@ -3,6 +3,7 @@
 // Used by both the AOT Generator and the JIT compiler, so the two paths
 // compute with exactly the same definitions.
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,7 @@ namespace convpipe::lower {
 // The pure dimensions of every NHWC tensor, innermost first.
 struct Dims {
     Halide::Var c{"c"}, x{"x"}, y{"y"}, n{"n"};
+    Halide::Var pos{"pos"};   // x + width * y, where a Conv2D sums over flat positions
 };
 const Dims &dims();
 
@@ -28,8 +30,11 @@ struct InputBinding {
 
 // One layer's Funcs; `out` is its result. For Conv2D: `padded` is the
 // layer's input with zeros outside (for 'same') and clamped reads beyond (so
-// tiles may safely overrun); `conv` accumulates bias + sum over the window;
-// `out` applies the activation. For MinMaxNormalization, `reductions` holds
+// tiles may safely overrun); `conv` accumulates bias + sum over the window,
+// as conv(c, x, y, n) or, where flat_width > 0, as conv(c, pos, n) over the
+// output's positions in row-major order, pos = x + flat_width * y (register
+// blocks may then run on across the end of a row); `out` applies the
+// activation. For MinMaxNormalization, `reductions` holds
 // the per-image minimum and maximum.
 struct LayerStage {
     const graph::Layer *layer = nullptr;
@@ -41,6 +46,7 @@ struct LayerStage {
     // block does not divide the filters, kernel and bias read zeros up to
     // the next whole block.
     int kernel_block = 0;
+    int flat_width = 0;
     Halide::RDom r;                    // r.x: input channel in group, r.y: kx, r.z: ky
     Halide::Expr out_width, out_height;
 };
@@ -56,6 +62,11 @@ struct LoweredGraph {
 // (schedule::kernel_blocks) before lowering, since it changes what the
 // pipeline takes as input.
 using KernelBlocks = std::map<std::string, int>;
+
+// Conv2D layers whose sum runs over flat positions (LayerStage::flat_width),
+// by name. Chosen by the schedule (schedule::flat_layers) before lowering;
+// only layers whose output width the spec fixes can be.
+using FlatLayers = std::set<std::string>;
 
 // The filter block a call input is stored packed in: its layer's block when
 // it is a run-time kernel of a packed layer, else 0 (as the graph says).
@@ -73,7 +84,7 @@ void constrain_output(Halide::OutputImageParam output, const Shape &shape);
 // call_inputs follow graph.call_inputs() order.
 // call_inputs are bound with their storage_shape.
 LoweredGraph lower_graph(const graph::Graph &graph, const std::vector<InputBinding> &call_inputs,
-                         const KernelBlocks &kernel_blocks = {});
+                         const KernelBlocks &kernel_blocks = {}, const FlatLayers &flat_layers = {});
 
 // The activation as a Halide expression (Keras 3 semantics).
 Halide::Expr activate(graph::Activation activation, float alpha, Halide::Expr v);
