@@ -569,16 +569,25 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
                     // Register blocks over flat positions (flat_positions)
                     // where the model rates them 2% above blocks of rows: a
                     // width no block fits, whose row blocks end in a narrow
-                    // one; the task's last block is then its one short
-                    // block. (The flat template takes one reduction step;
-                    // 10 accumulators measured as fast as 12 there, so the
-                    // latency bound stays the tiles'.) bench_layers, 1 thread, time vs
-                    // row blocks, two runs: 3x3 13x13x384->384 3 x 4 flat vs
-                    // 2 x 5 (a 2 x 3 last block per row) 0.93, 0.93;
-                    // 13x13x256->384 0.91, 0.91. Where the model keeps row
-                    // blocks, flat ones measured even or slower (3x3
-                    // 7x7x512 1.08-1.10, 17x17x384 1.02-1.03, 19x19x256
-                    // 1.01, 23x23x128 1.04-1.13).
+                    // one, or filters that 2-vector blocks divide and 3-vector
+                    // ones do not; the task's last block is then its one
+                    // short block. (The flat template takes one reduction
+                    // step; 10 accumulators measured as fast as 12 there, so
+                    // the latency bound stays the tiles'.) bench_layers, time
+                    // flat / rows, two runs with the order swapped, 1 thread;
+                    // 2 threads: 3x3 7x7x512 2 x 5 vs 3 x 4 0.93, 0.94; 0.91,
+                    // 0.94; 4x7x7x512 0.94, 0.93; 0.97, 0.94; 13x13x384->384
+                    // 3 x 4 vs 2 x 5 0.97, 0.93; 0.96, 0.98; 13x13x256->384
+                    // 0.92, 0.94; 0.94, 0.94; 13x13x512->512 2 x 5 vs 2 x 5
+                    // 0.93, 0.93; 0.93, 0.93; 13x13x384->256 0.93, 0.95;
+                    // 0.92, 0.93; 5x5 27x27x96->256 2 x 6 vs 2 x 6 0.98,
+                    // 0.96; 0.99, 0.96. Where the model keeps row blocks,
+                    // flat ones measured even or slower (3x3 7x7x512 in 3 x 4
+                    // 1.08-1.10, 17x17x384 1.02-1.03, 19x19x256 1.01,
+                    // 23x23x128 1.04-1.13); for row tasks it keeps rows on
+                    // every shape measured, and 1x1 layers, whose short
+                    // reductions the flat template's store pass outweighs
+                    // (1x1 56x56x64->256 2 x 6 flat: 1.17x the time), stay out.
                     if (!wide && window > 1 && h > 0 && w > 0) {
                         const int64_t positions = (p.rows > 0 ? p.rows : h) * w;
                         const double e_rows = block_efficiency(p.block_c, p.block_x, p.block_y, V, F, paddable, w,
