@@ -392,6 +392,7 @@ INSTANTIATE_TEST_SUITE_P(
         FixedShapeCase{"1x6x13x16->20 1x1", R"({"accumulate": "tile", "pack_weights": true, "block_c": 2, "block_x": 6, "rows": 2, "flat_positions": true})"},
         FixedShapeCase{"1x10x10x16->32 3x3 g2", R"({"accumulate": "tile", "pack_weights": true, "block_c": 2, "block_x": 4, "rows": 4, "flat_positions": true})"},
         FixedShapeCase{"1x11x11x16->16 3x3 d2", R"({"accumulate": "tile", "pack_weights": true, "block_c": 2, "block_x": 3, "parallel_channels": true, "rows": 0, "flat_positions": true})"},
+        FixedShapeCase{"2x7x7x128->128 3x3", ""},   // the heuristic's flat 2 x 5 blocks, a task per image and block
         // Column blocks that do not divide the width: the last one guarded.
         FixedShapeCase{"1x7x7x32->16 3x3", R"({"accumulate": "tile", "block_x": 4})"},
         FixedShapeCase{"1x15x15x16->24 3x3 s2", R"({"accumulate": "tile", "block_x": 3, "channels_inner": true})"},
