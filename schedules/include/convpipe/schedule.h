@@ -37,8 +37,10 @@ namespace convpipe::schedule {
 //                  positions; block_y unused) through each task's output
 //                  positions in row-major order, across row ends, so that
 //                  only a task's last block is short (widths such as 13
-//                  or 7, 1x1 layers on any width); it needs a width the spec
-//                  fixes and compute_at "root", and is ignored elsewhere.
+//                  or 7; 1x1 layers' short reductions do not pay for its
+//                  pass that stores the sums); it needs a width the spec
+//                  fixes and compute_at "root" (a schedule file that asks
+//                  for it elsewhere is refused).
 //   vectorize "x": for layers with fewer filters than a vector holds: block_x
 //                  vectors of output columns x every output channel.
 //   vectorize "ci": for layers with fewer filters than a vector holds and
