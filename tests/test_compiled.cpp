@@ -257,8 +257,10 @@ TEST(FlatPositions, IntermediateLayerMatchesReference) {
             {"type": "Conv2D", "name": "conv", "filters": 16, "kernel_size": 3, "padding": "same"}]})",
         "flat", ".");
     const fs::path file = fs::path(::testing::TempDir()) / "flat_schedule.json";
+    // The third: the head computed inside the flat layer's tasks.
     for (const char *head : {R"({"accumulate": "tile", "pack_weights": true, "block_c": 3, "block_x": 4, "parallel_channels": true, "rows": 0, "flat_positions": true})",
-                             R"({"accumulate": "tile", "pack_weights": true, "block_c": 2, "block_x": 5, "rows": 3, "flat_positions": true})"}) {
+                             R"({"accumulate": "tile", "pack_weights": true, "block_c": 2, "block_x": 5, "rows": 3, "flat_positions": true})",
+                             R"({"compute_at": "consumer"})"}) {
         std::ofstream(file) << R"({"layers": {"head": )" << head << R"(, "conv": {"flat_positions": true}}})";
         CompileOptions options;
         options.schedule_file = file.string();
