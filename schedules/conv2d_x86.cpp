@@ -594,7 +594,9 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
                                                                tiles_guard_columns, h, latency_accumulators);
                         double e_flat = -1;
                         int flat_c = 0, flat_x = 0;
-                        for (int bc = static_cast<int>(std::min<int64_t>(3, vectors)); bc >= 1; bc--) {
+                        // (Not 1-vector blocks: they ran at half the model's
+                        // rate where measured, notes.)
+                        for (int bc = static_cast<int>(std::min<int64_t>(3, vectors)); bc >= 2; bc--) {
                             if (!within_groups(bc) || (all_vectors > 0 && bc != all_vectors)) continue;
                             for (int bx = (registers - bc - 1) / bc; bx >= 4; bx--) {
                                 if (bx > positions) continue;
