@@ -326,24 +326,32 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
             !wide && paddable && (vectors == 2 || vectors == 3) && within_groups(static_cast<int>(vectors))
                 ? static_cast<int>(vectors)
                 : 0;
-        // The model's best block of up to max_by rows (of only_bc vectors
-        // where given, else all_vectors where set) into p; returns its
-        // estimate.
-        auto choose_block = [&](int max_by, bool guarded, int only_bc = 0) {
+        // The model's best block into `into`, over an output of `across` x
+        // `down` positions: up to max_by rows, at least fewest_bc vectors
+        // (only_bc where given, else all_vectors where set), at least
+        // `fewest` and at most `widest` positions. Largest blocks first; a
+        // smaller one only 2% better. Returns its estimate.
+        auto best_block = [&](Conv2DParams &into, int max_by, bool guarded, int only_bc, int64_t across, int64_t down,
+                              int fewest_bc, int fewest, int widest_block) {
             double best = -1;
             if (only_bc == 0) only_bc = all_vectors;
-            // A block of all the filters' vectors may be narrower: 3 x 3
-            // still holds 9 accumulators.
-            const int fewest = all_vectors > 0 ? std::min(min_positions, 3) : min_positions;
-            for (int bc = static_cast<int>(std::min<int64_t>(wide ? 4 : 3, vectors)); bc >= 1; bc--) {
+            for (int bc = static_cast<int>(std::min<int64_t>(wide ? 4 : 3, vectors)); bc >= fewest_bc; bc--) {
                 if (!within_groups(bc) || (only_bc > 0 && bc != only_bc)) continue;
-                for (int by = 1; by <= max_by && (h <= 0 || by <= h); by++)
-                    for (int bx = std::min(widest, (registers - bc - 1) / (bc * by)); bx * by >= fewest; bx--) {
-                        double e = block_efficiency(bc, bx, by, V, F, paddable, w, guarded, h, latency_accumulators);
-                        if (e > best * 1.02) best = e, p.block_c = bc, p.block_x = bx, p.block_y = by;
+                for (int by = 1; by <= max_by && (down <= 0 || by <= down); by++)
+                    for (int bx = std::min(widest_block, (registers - bc - 1) / (bc * by)); bx * by >= fewest; bx--) {
+                        double e = block_efficiency(bc, bx, by, V, F, paddable, across, guarded, down,
+                                                    latency_accumulators);
+                        if (e > best * 1.02) best = e, into.block_c = bc, into.block_x = bx, into.block_y = by;
                     }
             }
             return best;
+        };
+        // Blocks of rows of the layer's output into p. A block of all the
+        // filters' vectors may be narrower: 3 x 3 still holds 9
+        // accumulators.
+        auto choose_block = [&](int max_by, bool guarded, int only_bc = 0) {
+            const int fewest = all_vectors > 0 ? std::min(min_positions, 3) : min_positions;
+            return best_block(p, max_by, guarded, only_bc, w, h, 1, fewest, widest);
         };
         choose_block(wide || all_vectors > 0 ? 1 : 2, tiles_guard_columns);
         // AVX2, five vectors of filters in all (40 filters): one block
@@ -592,21 +600,16 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
                         const int64_t positions = (p.rows > 0 ? p.rows : h) * w;
                         const double e_rows = block_efficiency(p.block_c, p.block_x, p.block_y, V, F, paddable, w,
                                                                tiles_guard_columns, h, latency_accumulators);
-                        double e_flat = -1;
-                        int flat_c = 0, flat_x = 0;
-                        // (Not 1-vector blocks: they ran at half the model's
-                        // rate where measured, notes.)
-                        for (int bc = static_cast<int>(std::min<int64_t>(3, vectors)); bc >= 2; bc--) {
-                            if (!within_groups(bc) || (all_vectors > 0 && bc != all_vectors)) continue;
-                            for (int bx = (registers - bc - 1) / bc; bx >= 4; bx--) {
-                                if (bx > positions) continue;
-                                const double e = block_efficiency(bc, bx, 1, V, F, paddable, positions, true, 1,
-                                                                  latency_accumulators);
-                                if (e > e_flat * 1.02) e_flat = e, flat_c = bc, flat_x = bx;
-                            }
+                        // One row of the task's positions, its last block
+                        // guarded; 2 vectors at least (1-vector blocks ran
+                        // at half the model's rate where measured, notes),
+                        // 4 positions at least.
+                        Conv2DParams flat = p;
+                        const int widest_flat = static_cast<int>(std::min<int64_t>(positions, 16));
+                        if (best_block(flat, 1, true, 0, positions, 1, 2, 4, widest_flat) > e_rows * 1.02) {
+                            p = flat;
+                            p.flat_positions = true;
                         }
-                        if (e_flat > e_rows * 1.02)
-                            p.flat_positions = true, p.block_c = flat_c, p.block_x = flat_x, p.block_y = 1;
                     }
                 } else if (p.rows == 0) {
                     // Two-row blocks that no task size fits: one-row blocks,
