@@ -59,7 +59,8 @@ nlohmann::json Conv2DParams::to_json() const {
             {"compute_at", compute_at},
             {"pad", pad},
             {"channels_inner", channels_inner},
-            {"flat_positions", flat_positions}};
+            {"flat_positions", flat_positions},
+            {"kernel_rows_outer", kernel_rows_outer}};
 }
 
 void Conv2DParams::update_from(const nlohmann::json &j, const std::string &where) {
@@ -115,6 +116,8 @@ void Conv2DParams::update_from(const nlohmann::json &j, const std::string &where
             flag(channels_inner);
         } else if (k == "flat_positions") {
             flag(flat_positions);
+        } else if (k == "kernel_rows_outer") {
+            flag(kernel_rows_outer);
         } else if (k == "parallel_channels") {
             flag(parallel_channels);
         } else if (k == "parallel") {
@@ -122,7 +125,8 @@ void Conv2DParams::update_from(const nlohmann::json &j, const std::string &where
         } else {
             throw SpecError(where + ": unknown schedule parameter '" + k +
                             "' (known: template, vectorize, accumulate, block_c, block_x, block_y, rows, chunk_c, "
-                            "pack_weights, parallel, parallel_channels, channels_inner, flat_positions, compute_at, pad)");
+                            "pack_weights, parallel, parallel_channels, channels_inner, flat_positions, kernel_rows_outer, "
+                            "compute_at, pad)");
         }
     }
 }
@@ -609,6 +613,20 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
                         if (best_block(flat, 1, true, 0, positions, 1, 2, 4, widest_flat) > e_rows * 1.02) {
                             p = flat;
                             p.flat_positions = true;
+                            // Kernel rows outside the blocks where a block's
+                            // weights pass 200 KB. Time with / without, same
+                            // process, interleaved, 1 thread: 3x3 7x7x512
+                            // (295 KB) 0.977, 0.982 (2 threads 0.982,
+                            // 0.983); 4x7x7x512 0.97, 0.98; 13x13x512->512
+                            // 0.98, 0.98; 13x13x384->384 (221 KB) 0.96,
+                            // 0.95; 13x13x384->256 0.99, 0.99;
+                            // 13x13x256->384 (3-vector blocks, 221 KB)
+                            // 1.00, 1.00. Smaller blocks gain nothing:
+                            // 7x7x320 (184 KB) 1.00, 1.00; 5x5
+                            // 27x27x96->256 (154 KB) 1.01, 1.01;
+                            // 7x7x128->256 1.01, 1.01.
+                            const double block_weight_bytes = 4.0 * V * p.block_c * double(cin_group) * double(window);
+                            p.kernel_rows_outer = c.kernel_h > 1 && block_weight_bytes > 200 * 1024;
                         }
                     }
                 } else if (p.rows == 0) {
@@ -947,12 +965,18 @@ void schedule_channels_tile(lower::LayerStage &s, Func store, bool is_output, co
     if (flat) {
         // The sum over the task's positions, in a buffer per task; LLVM
         // keeps each block's accumulators (fixed offsets into it) in
-        // registers over the block's reduction.
+        // registers over the block's reduction. With kernel_rows_outer the
+        // blocks sum one kernel row at a time, so one row's weights are
+        // read by all the task's blocks before the next row's: a working
+        // set of a third (3x3) that stays in L2 next to the input, where
+        // the whole block's weights (295 KB for 3x3 7x7x512 in 2-vector
+        // blocks) and the input (166 KB) crowd its 512 KB.
         Var po("po"), pi("pi");
         s.conv.compute_at(store, channel_tasks ? t : co).vectorize(d.c, V).unroll(d.c);
+        s.conv.update().split(d.pos, po, pi, bx, TailStrategy::GuardWithIf);
+        if (p.kernel_rows_outer) s.conv.update().reorder(d.c, pi, rc, rkx, po, rky, d.n);
+        else s.conv.update().reorder(d.c, pi, rc, rkx, rky, po, d.n);
         s.conv.update()
-            .split(d.pos, po, pi, bx, TailStrategy::GuardWithIf)
-            .reorder(d.c, pi, rc, rkx, rky, po, d.n)
             .vectorize(d.c, V)
             .unroll(d.c)
             .unroll(pi);

@@ -124,6 +124,13 @@ GraphParams choose_params(const graph::Graph &graph, const ScheduleFile *file, c
                     throw SpecError(where + ".flat_positions: not with \"compute_at\": \"consumer\"");
                 if (l.output.shape[2] <= 0 || p.compute_at == "consumer") p.flat_positions = false;
             }
+            // Kernel rows outside the blocks is an order of the flat
+            // template's loops: nothing without it.
+            if (!p.flat_positions && p.kernel_rows_outer) {
+                if (file->layers[l.name].contains("kernel_rows_outer"))
+                    throw SpecError(where + ".kernel_rows_outer: needs \"flat_positions\": true");
+                p.kernel_rows_outer = false;
+            }
             if (p.compute_at == "consumer" && !fusable_consumer(graph, l))
                 throw SpecError(where + ".compute_at: \"consumer\" needs a layer that is not a pipeline output and "
                                         "is read by exactly one layer, a Conv2D");

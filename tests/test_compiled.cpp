@@ -193,6 +193,8 @@ TEST(Schedules, BadFilesAreRefused) {
                 ::testing::HasSubstr("conv.channels_inner: expected true or false, got 1"));
     EXPECT_THAT(error_of(R"({"layers": {"conv": {"accumulate": "rows", "flat_positions": true}}})"),
                 ::testing::HasSubstr("conv.flat_positions: needs \"accumulate\": \"tile\""));
+    EXPECT_THAT(error_of(R"({"layers": {"conv": {"accumulate": "tile", "kernel_rows_outer": true}}})"),
+                ::testing::HasSubstr("conv.kernel_rows_outer: needs \"flat_positions\": true"));
     EXPECT_THAT(error_of(R"({"layers": {"conv": {"pad": "zeros"}}})"),
                 ::testing::HasSubstr("conv.pad: expected \"copy\" or \"in_place\", got \"zeros\""));
     EXPECT_THAT(error_of(R"({"layers": {"conv": {"compute_at": "inline"}}})"),
@@ -395,6 +397,12 @@ INSTANTIATE_TEST_SUITE_P(
         FixedShapeCase{"1x10x10x16->32 3x3 g2", R"({"accumulate": "tile", "pack_weights": true, "block_c": 2, "block_x": 4, "rows": 4, "flat_positions": true})"},
         FixedShapeCase{"1x11x11x16->16 3x3 d2", R"({"accumulate": "tile", "pack_weights": true, "block_c": 2, "block_x": 3, "parallel_channels": true, "rows": 0, "flat_positions": true})"},
         FixedShapeCase{"2x7x7x128->128 3x3", ""},   // the heuristic's flat 2 x 5 blocks, a task per image and block
+        // Kernel rows outside the flat blocks: channel tasks (the
+        // heuristic's pick, 221 KB of weights per block), row tasks with
+        // padded filters, a 5x5 window with dilation, two images.
+        FixedShapeCase{"1x7x7x384->128 3x3", ""},
+        FixedShapeCase{"2x9x9x16->20 3x3", R"({"accumulate": "tile", "pack_weights": true, "block_c": 3, "block_x": 4, "rows": 4, "flat_positions": true, "kernel_rows_outer": true})"},
+        FixedShapeCase{"1x11x11x16->32 5x5 d2", R"({"accumulate": "tile", "pack_weights": true, "block_c": 2, "block_x": 5, "parallel_channels": true, "rows": 0, "flat_positions": true, "kernel_rows_outer": true})"},
         // Column blocks that do not divide the width: the last one guarded.
         FixedShapeCase{"1x7x7x32->16 3x3", R"({"accumulate": "tile", "block_x": 4})"},
         FixedShapeCase{"1x15x15x16->24 3x3 s2", R"({"accumulate": "tile", "block_x": 3, "channels_inner": true})"},

@@ -111,6 +111,7 @@ TEST(Heuristic, ChoicesFitTheTemplate) {
                 EXPECT_TRUE(schedule::sums_flat_positions(l, p, target));
                 EXPECT_EQ(p.block_y, 1);
             }
+            if (p.kernel_rows_outer) EXPECT_TRUE(p.flat_positions);
             // In-place reads need column blocks that divide the width, or a
             // guarded last block (a shifted one would keep the edge tests
             // in every block).
@@ -201,6 +202,8 @@ TEST(Heuristic, ChannelTasksTakeBlocksThatDivideTheFilters) {
     EXPECT_TRUE(p.parallel_channels);
     EXPECT_EQ(p.block_c, 2);
     EXPECT_TRUE(p.flat_positions);
+    // Its 295 KB of weights per block: one kernel row at a time.
+    EXPECT_TRUE(p.kernel_rows_outer);
 }
 
 // Channel tasks on widths that no register block fits run their blocks over
@@ -213,8 +216,13 @@ TEST(Heuristic, FlatPositionsWhereNoBlockFitsTheWidth) {
     EXPECT_TRUE(p.parallel_channels);
     EXPECT_TRUE(p.flat_positions);
     EXPECT_EQ(p.block_y, 1);
+    EXPECT_TRUE(p.kernel_rows_outer);   // 221 KB of weights per block
     p = avx2_params({13, 13, 512, 512, 3, 1, 1});
     EXPECT_TRUE(p.flat_positions);
+    // 184 KB of weights per block stay in L2 whole.
+    p = avx2_params({7, 7, 320, 320, 3, 1, 1});
+    EXPECT_TRUE(p.flat_positions);
+    EXPECT_FALSE(p.kernel_rows_outer);
     // 17 columns in 2 x 6 blocks (6 + 6 + 5) and 14 in 2 x 2 x 2: rows.
     EXPECT_FALSE(avx2_params({17, 17, 384, 384, 3, 1, 1}).flat_positions);
     EXPECT_FALSE(avx2_params({14, 14, 256, 256, 3, 1, 1}).flat_positions);

@@ -40,7 +40,10 @@ namespace convpipe::schedule {
 //                  or 7; 1x1 layers' short reductions do not pay for its
 //                  pass that stores the sums); it needs a width the spec
 //                  fixes and compute_at "root" (a schedule file that asks
-//                  for it elsewhere is refused).
+//                  for it elsewhere is refused). "kernel_rows_outer" (flat
+//                  positions only) runs the kernel's rows outside the
+//                  task's blocks: each block sums one kernel row at a time,
+//                  so that row's weights serve every block from L2.
 //   vectorize "x": for layers with fewer filters than a vector holds: block_x
 //                  vectors of output columns x every output channel.
 //   vectorize "ci": for layers with fewer filters than a vector holds and
@@ -75,6 +78,7 @@ struct Conv2DParams {
     // (depthwise layers, whose weights are few and input is the stream).
     bool channels_inner = false;
     bool flat_positions = false;   // "tile" only: register blocks over flat positions (above)
+    bool kernel_rows_outer = false;   // flat_positions only: kernel rows outside the blocks (above)
     std::string compute_at = "root";
     // 'same' padding: "copy" writes the input rows a task reads, with zeros
     // around, and the inner loop reads that copy; "in_place" reads the input
