@@ -610,23 +610,47 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
                         // 4 positions at least.
                         Conv2DParams flat = p;
                         const int widest_flat = static_cast<int>(std::min<int64_t>(positions, 16));
-                        if (best_block(flat, 1, true, 0, positions, 1, 2, 4, widest_flat) > e_rows * 1.02) {
+                        bool take_flat = best_block(flat, 1, true, 0, positions, 1, 2, 4, widest_flat) > e_rows * 1.02;
+                        // Kernel rows outside the blocks where a block's
+                        // weights pass 200 KB. Time with / without, same
+                        // process, interleaved, 1 thread: 3x3 7x7x512 (295
+                        // KB) 0.977, 0.982 (2 threads 0.982, 0.983);
+                        // 4x7x7x512 0.97, 0.98; 13x13x512->512 0.98, 0.98;
+                        // 13x13x384->384 (221 KB) 0.96, 0.95;
+                        // 13x13x384->256 0.99, 0.99; 13x13x256->384
+                        // (3-vector blocks, 221 KB) 1.00, 1.00. Smaller
+                        // blocks gain nothing: 7x7x320 (184 KB) 1.00,
+                        // 1.00; 5x5 27x27x96->256 (154 KB) 1.01, 1.01;
+                        // 7x7x128->256 1.01, 1.01.
+                        auto block_weight_bytes = [&](const Conv2DParams &q) {
+                            return 4.0 * V * q.block_c * double(cin_group) * double(window);
+                        };
+                        auto rows_outer_pays = [&](const Conv2DParams &q) {
+                            return c.kernel_h > 1 && block_weight_bytes(q) > 200 * 1024;
+                        };
+                        // Where a block's weights pass half the L2 (256
+                        // KB), flat blocks of the same vectors with kernel
+                        // rows outside also where the model rates them up
+                        // to 2% below rows (same measure, flat vs rows):
+                        // 3x3 19x19x1024->126 2 x 6 vs 2 x 5 (590 KB) 0.89,
+                        // 0.89 (bench_layers, two runs, order swapped: 0.84,
+                        // 0.93; 2 threads 0.82, 0.93); 19x19x512->1024
+                        // dilated 6, 2 x 6 vs 2 x 5 (295 KB) 0.96, 0.95
+                        // (0.94, 0.90; 1.03, 0.98); 8x8x448->384 3 x 4 (378
+                        // KB) 0.94, 0.97 (0.96, 1.16; 1.09, 0.98, a busy
+                        // host). Not below: 17x17x384->384 2 x 6 (221 KB)
+                        // 1.00, 1.01 (1.02, 0.93; 1.05, 1.07). (The model's
+                        // own flat pick, 3 x 4 on the first: 1.01, 1.03,
+                        // its 885 KB per block.)
+                        if (!take_flat && rows_outer_pays(p) && block_weight_bytes(p) > 256 * 1024) {
+                            Conv2DParams same = p;
+                            if (best_block(same, 1, true, p.block_c, positions, 1, 2, 4, widest_flat) > e_rows * 0.98)
+                                flat = same, take_flat = true;
+                        }
+                        if (take_flat) {
                             p = flat;
                             p.flat_positions = true;
-                            // Kernel rows outside the blocks where a block's
-                            // weights pass 200 KB. Time with / without, same
-                            // process, interleaved, 1 thread: 3x3 7x7x512
-                            // (295 KB) 0.977, 0.982 (2 threads 0.982,
-                            // 0.983); 4x7x7x512 0.97, 0.98; 13x13x512->512
-                            // 0.98, 0.98; 13x13x384->384 (221 KB) 0.96,
-                            // 0.95; 13x13x384->256 0.99, 0.99;
-                            // 13x13x256->384 (3-vector blocks, 221 KB)
-                            // 1.00, 1.00. Smaller blocks gain nothing:
-                            // 7x7x320 (184 KB) 1.00, 1.00; 5x5
-                            // 27x27x96->256 (154 KB) 1.01, 1.01;
-                            // 7x7x128->256 1.01, 1.01.
-                            const double block_weight_bytes = 4.0 * V * p.block_c * double(cin_group) * double(window);
-                            p.kernel_rows_outer = c.kernel_h > 1 && block_weight_bytes > 200 * 1024;
+                            p.kernel_rows_outer = rows_outer_pays(p);
                         }
                     }
                 } else if (p.rows == 0) {

@@ -192,10 +192,14 @@ TEST(Heuristic, ChannelTasksTakeBlocksThatDivideTheFilters) {
     EXPECT_TRUE(p.parallel_channels);
     EXPECT_EQ(p.block_c, 2);
     // 3x3 19x19x1024->126: 1.4 MB of input, but 4.5 MB of weights that
-    // one-row tasks would stream again each.
+    // one-row tasks would stream again each. Its blocks' 590 KB of weights
+    // outgrow L2: flat blocks of the same 2 vectors, a kernel row at a
+    // time.
     p = avx2_params({19, 19, 1024, 126, 3, 1, 1});
     EXPECT_TRUE(p.parallel_channels);
     EXPECT_EQ(p.block_c, 2);
+    EXPECT_TRUE(p.flat_positions);
+    EXPECT_TRUE(p.kernel_rows_outer);
     // 3x3 7x7x512: 2-vector blocks over flat positions (9 x 5 + 4 of 49);
     // in rows they would leave 7 columns a 2 x 3 last block.
     p = avx2_params({7, 7, 512, 512, 3, 1, 1});
