@@ -38,6 +38,8 @@ ow = (w - d * (kw - 1) - 1) // s + 1 if valid else -(-w // s)
 print(n, h, w, c, f, kh, kw, c // g, oh, ow)
 PY
 )
+# The target of the AVX2 variant that the builds link (the kernel block
+# `convpipe info` reports is this CPU's choice, which matches it with AVX2).
 target=x86-64-linux-avx2-fma-f16c
 blocks=()
 for v in a b; do
