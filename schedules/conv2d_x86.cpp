@@ -447,6 +447,21 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
                 // 0.039; at 2 threads 0.053 vs 0.174 and 0.019 vs 0.076
                 // (copied, one-row tasks each padded three input rows).
                 if (p.block_x == 0) p.block_x = 4;
+                // Pixels 4 KB apart (1024 channels, or a multiple): the
+                // input pixels a block reads along a kernel row (bx + its
+                // width - 1) all sit on one L1 set, of 8 ways on Zen 3,
+                // and past 8 they evict each other between the taps.
+                // Blocks of 4 vectors make half the passes over them.
+                // scripts/ab_static.sh, 1 thread, time 4 x bx / 2 x bx,
+                // two runs: 3x3 7x7x1024 (bx 7) 0.78, 0.79; 14x14x1024
+                // 0.89, 0.84; 7x7x2048 0.82, 0.81; 5x5 7x7x1024 0.81,
+                // 0.81; 2x7x7x1024 0.82, 1.06. Not where they fit the set,
+                // 28x28x1024 (bx 4) 1.00, 1.00, nor at other strides:
+                // 7x7x960 1.52, 1.23; 14x14x512 1.06, 1.02; 14x14x576
+                // 1.29, 1.26.
+                const int64_t row_pixels = p.block_x + int64_t(c.kernel_w - 1) * c.dilation_w;
+                if (!wide && depthwise && layer.in_channels % 1024 == 0 && row_pixels > 8 && vectors % 4 == 0)
+                    p.block_c = 4;
             }
             // And with the channel-block loop inside the column loop: each
             // column block's input pixels are read whole while in L1, where

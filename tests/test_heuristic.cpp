@@ -253,3 +253,18 @@ TEST(Heuristic, WideOneByOneLayersTakeTwoVectorBlocks) {
     // Filters in whole threes of vectors keep the model's 3 x 4.
     EXPECT_EQ(avx2_params({56, 56, 64, 384, 1, 1, 1}).block_c, 3);
 }
+
+// Depthwise layers whose pixels lie 4 KB apart (1024 channels) and whose
+// blocks read more pixels along a kernel row than an L1 set has ways take
+// blocks of 4 vectors (conv2d_heuristic says what they measured).
+TEST(Heuristic, DepthwiseOnFourKilobytePixelsTakeFourVectorBlocks) {
+    schedule::Conv2DParams p = avx2_params({7, 7, 1024, 1024, 3, 1, 1024});
+    EXPECT_EQ(p.block_c, 4);
+    EXPECT_EQ(p.block_x, 7);
+    EXPECT_EQ(p.pad, "in_place");
+    EXPECT_EQ(avx2_params({14, 14, 1024, 1024, 3, 1, 1024}).block_c, 4);
+    // 960 channels (3.75 KB apart), and blocks of 4 columns (6 pixels per
+    // kernel row): 2 vectors.
+    EXPECT_EQ(avx2_params({7, 7, 960, 960, 3, 1, 960}).block_c, 2);
+    EXPECT_EQ(avx2_params({28, 28, 1024, 1024, 3, 1, 1024}).block_c, 2);
+}
