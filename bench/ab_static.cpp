@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdint>
 #include <cstdlib>
 #include <functional>
 #include <random>
@@ -56,7 +57,14 @@ int main(int argc, char **argv) {
     in.for_each_value([&](float &v) { v = u(rng); });
     bias.fill(0.1f);
     Buffer<float> ka = kernel(a[10], f, kh, kw, cin, rng), kb = kernel(a[11], f, kh, kw, cin, rng);
-    Buffer<float> out(f, ow, oh, n);
+    // AB_OUTPUT_OFFSET=K: the output starts K floats into its allocation,
+    // to see how a layer depends on where its output lies relative to its
+    // input (both otherwise start on a page, as large allocations do).
+    const char *offset_env = std::getenv("AB_OUTPUT_OFFSET");
+    const int offset = offset_env ? std::atoi(offset_env) : 0;
+    std::vector<float> out_storage(size_t(f) * ow * oh * n + offset + 1024);
+    float *out_start = out_storage.data() + (4096 - reinterpret_cast<uintptr_t>(out_storage.data()) % 4096) / 4 + offset;
+    Buffer<float> out(out_start, f, ow, oh, n);
     std::function<int()> run_a = [&] { return layer_a(in, ka, bias, out); };
     std::function<int()> run_b = [&] { return layer_b(in, kb, bias, out); };
     if (run_a() != 0 || run_b() != 0) {

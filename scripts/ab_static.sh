@@ -8,11 +8,13 @@
 #   scripts/ab_static.sh "1x7x7x512->512 3x3" - rows.json [THREADS] [SLICE_S] [SLICES]
 #
 # The layer is written as bench_layers writes it:
-# "NxHxWxC->F KHxKW [sS] [dD] [gG|dw] [valid] [linear]".
+# "NxHxWxC->F KHxKW [sS] [dD] [gG|dw] [valid] [linear]". AB_OUTPUT_OFFSET=K
+# starts the output K floats past a page boundary (where it lies relative
+# to the input matters for layers whose pixels are 4 KB apart).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
-if [ $# -lt 3 ]; then sed -n '2,12p' "$0" >&2; exit 2; fi
+if [ $# -lt 3 ]; then sed -n '2,14p' "$0" >&2; exit 2; fi
 layer=$1 sched_a=$2 sched_b=$3 threads=${4:-1} slice=${5:-0.05} slices=${6:-40}
 out=build/ab_static
 mkdir -p "$out"
