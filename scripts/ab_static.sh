@@ -14,7 +14,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
-if [ $# -lt 3 ]; then sed -n '2,14p' "$0" >&2; exit 2; fi
+if [ $# -lt 3 ]; then sed -n '2,13p' "$0" >&2; exit 2; fi
 layer=$1 sched_a=$2 sched_b=$3 threads=${4:-1} slice=${5:-0.05} slices=${6:-40}
 out=build/ab_static
 mkdir -p "$out"
