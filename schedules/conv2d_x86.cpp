@@ -449,8 +449,9 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
                 if (p.block_x == 0) p.block_x = 4;
                 // Pixels 4 KB apart (1024 channels, or a multiple): the
                 // input pixels a block reads along a kernel row (bx + its
-                // width - 1) all sit on one L1 set, of 8 ways on Zen 3,
-                // and past 8 they evict each other between the taps.
+                // width - 1 at stride 1) all sit on one L1 set, of 8 ways
+                // on Zen 3, and past 8 they evict each other between the
+                // taps.
                 // Blocks of 4 vectors make half the passes over them.
                 // scripts/ab_static.sh, 1 thread, time 4 x bx / 2 x bx,
                 // two runs: 3x3 7x7x1024 (bx 7) 0.78, 0.79; 14x14x1024
@@ -459,7 +460,8 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
                 // 28x28x1024 (bx 4) 1.00, 1.00, nor at other strides:
                 // 7x7x960 1.52, 1.23; 14x14x512 1.06, 1.02; 14x14x576
                 // 1.29, 1.26.
-                const int64_t row_pixels = p.block_x + int64_t(c.kernel_w - 1) * c.dilation_w;
+                const int64_t row_pixels =
+                    int64_t(p.block_x - 1) * c.stride_w + int64_t(c.kernel_w - 1) * c.dilation_w + 1;
                 if (!wide && depthwise && layer.in_channels % 1024 == 0 && row_pixels > 8 && vectors % 4 == 0)
                     p.block_c = 4;
             }
