@@ -659,7 +659,7 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
                         // 1.00, 1.01 (1.02, 0.93; 1.05, 1.07). (The model's
                         // own flat pick, 3 x 4 on the first: 1.01, 1.03,
                         // its 885 KB per block.)
-                        if (!take_flat && rows_outer_pays(p) && block_weight_bytes(p) > 256 * 1024) {
+                        if (!take_flat && c.kernel_h > 1 && block_weight_bytes(p) > 256 * 1024) {
                             Conv2DParams same = p;
                             if (best_block(same, 1, true, p.block_c, positions, 1, 2, 4, widest_flat) > e_rows * 0.98)
                                 flat = same, take_flat = true;

@@ -95,12 +95,12 @@ GraphParams choose_params(const graph::Graph &graph, const ScheduleFile *file, c
             p.compute_at = "consumer";
         if (file && file->layers.contains(l.name)) {
             const std::string where = file->path + ": layers." + l.name;
-            p.update_from(file->layers[l.name], where);
+            const nlohmann::json &entry = file->layers.at(l.name);
+            p.update_from(entry, where);
             // Several-row blocks and inner channel loops exist in the tile
             // template only: a file that picks another one drops the
             // heuristic's, and may not ask for them.
             if (p.accumulate != "tile" || p.vectorize != "c") {
-                const nlohmann::json &entry = file->layers[l.name];
                 if (p.block_y > 1 && entry.contains("block_y"))
                     throw SpecError(where + ".block_y: register blocks of several rows need \"accumulate\": "
                                             "\"tile\" and \"vectorize\": \"c\"");
@@ -117,7 +117,7 @@ GraphParams choose_params(const graph::Graph &graph, const ScheduleFile *file, c
             // ask for: the file may not ask for them there, and drops the
             // heuristic's.
             if (p.flat_positions) {
-                const bool asked = file->layers[l.name].contains("flat_positions");
+                const bool asked = entry.contains("flat_positions");
                 if (asked && l.output.shape[2] <= 0)
                     throw SpecError(where + ".flat_positions: needs an output width the spec fixes");
                 if (asked && p.compute_at == "consumer")
@@ -127,7 +127,7 @@ GraphParams choose_params(const graph::Graph &graph, const ScheduleFile *file, c
             // Kernel rows outside the blocks is an order of the flat
             // template's loops: nothing without it.
             if (!p.flat_positions && p.kernel_rows_outer) {
-                if (file->layers[l.name].contains("kernel_rows_outer"))
+                if (entry.contains("kernel_rows_outer"))
                     throw SpecError(where + ".kernel_rows_outer: needs \"flat_positions\": true");
                 p.kernel_rows_outer = false;
             }
