@@ -451,8 +451,7 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
                 // input pixels a block reads along a kernel row (bx + its
                 // width - 1 at stride 1) all sit on one L1 set, of 8 ways
                 // on Zen 3, and past 8 they evict each other between the
-                // taps.
-                // Blocks of 4 vectors make half the passes over them.
+                // taps. Blocks of 4 vectors make half the passes over them.
                 // scripts/ab_static.sh, 1 thread, time 4 x bx / 2 x bx,
                 // two runs: 3x3 7x7x1024 (bx 7) 0.78, 0.79; 14x14x1024
                 // 0.89, 0.84; 7x7x2048 0.82, 0.81; 5x5 7x7x1024 0.81,
