@@ -4,10 +4,13 @@
 //
 //   bench_layers [--threads 1|2|1,2] [--layers SUBSTRING[,SUBSTRING...]]
 //                [--layer "NxHxWxC->F KHxKW [sS] [dD] [gG|dw] [valid] [linear]"]...
+//                [--layer-file FILE]...
 //                [--spec FILE.json [--schedule FILE.json]]... [--seconds S] [--attempts N]
 //                [--isa auto|avx512|avx2] [--json]
 //
-// --layer and --spec add layers outside the suite (any shape, compiled in
+// --layer-file reads --layer values from a file, one per line ('#' starts a
+// comment; bench/shapes.txt holds the shapes outside the suite that
+// docs/benchmarks.md reports). --layer and --spec add layers outside the suite (any shape, compiled in
 // process by the JIT with the same heuristic schedules); given alone they
 // replace the suite, with --layers too they add to the layers it picks.
 // --schedule after a --spec compiles that spec with a schedule file instead
@@ -92,6 +95,7 @@ std::vector<std::string> split(const std::string &text, char sep) {
     std::cerr << "bench_layers: " << message << "\n"
               << "usage: bench_layers [--threads 1|2|1,2] [--layers SUBSTRING[,...]]\n"
               << "                    [--layer \"NxHxWxC->F KHxKW [sS] [dD] [gG|dw] [valid] [linear]\" [--schedule FILE.json]]...\n"
+              << "                    [--layer-file FILE]...\n"
               << "                    [--spec FILE.json [--schedule FILE.json]]... [--seconds S] [--attempts N]\n"
               << "                    [--rounds N] [--isa auto|avx512|avx2] [--json]\n"
               << "e.g. bench_layers --layer \"1x28x28x96->160 3x3 s2\" --layer \"1x56x56x48->48 5x5 dw\"\n";
@@ -122,6 +126,20 @@ Options parse_options(int argc, char **argv) {
             o.extra_layers.push_back(value());
             o.extra_layer_schedules.emplace_back();
             last_schedules = &o.extra_layer_schedules;
+        } else if (arg == "--layer-file") {
+            // One layer per line, as --layer takes it; '#' starts a comment.
+            const std::string file = value();
+            std::ifstream in(file);
+            if (!in) usage_error("--layer-file: cannot read '" + file + "'");
+            std::string line;
+            while (std::getline(in, line)) {
+                line = line.substr(0, line.find('#'));
+                const size_t first = line.find_first_not_of(" \t\r");
+                if (first == std::string::npos) continue;
+                o.extra_layers.push_back(line.substr(first, line.find_last_not_of(" \t\r") - first + 1));
+                o.extra_layer_schedules.emplace_back();
+            }
+            last_schedules = nullptr;
         } else if (arg == "--spec") {
             o.extra_specs.push_back(value());
             o.extra_schedules.emplace_back();

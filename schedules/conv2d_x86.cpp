@@ -447,6 +447,18 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
                 // 0.039; at 2 threads 0.053 vs 0.174 and 0.019 vs 0.076
                 // (copied, one-row tasks each padded three input rows).
                 if (p.block_x == 0) p.block_x = 4;
+                // Windows wider than 3 (5x5): LLVM keeps more input vectors
+                // live across the unrolled taps, and 2-vector blocks wider
+                // than 4 columns spill (2 x 5 on 45x45x48: 178 spills and
+                // reloads per 250 FMAs in the interior loop; 2 x 3 none).
+                // There one vector by the same columns. scripts/ab_static.sh,
+                // 1 thread, time 1 x bx / 2 x bx, two runs: 5x5 35x35x64
+                // (bx 7) 0.51, 0.57; 14x14x672 (7) 0.75, 0.74; 7x7x672 (7)
+                // 0.87, 0.86; 25x25x96 (5) 0.77, 0.84; 45x45x48 (5) 0.81,
+                // 0.76 (2 x 3: 0.74, 0.79). 2 x 4 stays (28x28x120: 1 x 4
+                // 1.08, 1.06; 2 x 2 1.24, 1.27). 3x3 windows keep 2 x 7
+                // (14x14x512: 1 x 7 1.07, 1.05; 14x14x576 0.87, 0.90).
+                if (!wide && depthwise && c.kernel_w > 3 && p.block_c == 2 && p.block_x > 4) p.block_c = 1;
                 // Pixels 4 KB apart (1024 channels, or a multiple): the
                 // input pixels a block reads along a kernel row (bx + its
                 // width - 1 at stride 1) all sit on one L1 set, of 8 ways

@@ -405,6 +405,9 @@ INSTANTIATE_TEST_SUITE_P(
         FixedShapeCase{"1x11x11x16->32 5x5 d2", R"({"accumulate": "tile", "pack_weights": true, "block_c": 2, "block_x": 5, "parallel_channels": true, "rows": 0, "flat_positions": true, "kernel_rows_outer": true})"},
         // Depthwise on 4 KB pixels: the heuristic's 4 x 7 blocks, in place.
         FixedShapeCase{"1x7x7x1024->1024 3x3 dw", ""},
+        // 5x5 depthwise in 1-vector blocks of 7 columns, in place (the
+        // heuristic's pick).
+        FixedShapeCase{"1x14x14x40->40 5x5 dw", ""},
         // Column blocks that do not divide the width: the last one guarded.
         FixedShapeCase{"1x7x7x32->16 3x3", R"({"accumulate": "tile", "block_x": 4})"},
         FixedShapeCase{"1x15x15x16->24 3x3 s2", R"({"accumulate": "tile", "block_x": 3, "channels_inner": true})"},

@@ -257,6 +257,24 @@ TEST(Heuristic, WideOneByOneLayersTakeTwoVectorBlocks) {
 // Depthwise layers whose pixels lie 4 KB apart (1024 channels) and whose
 // blocks read more pixels along a kernel row than an L1 set has ways take
 // blocks of 4 vectors (conv2d_heuristic says what they measured).
+TEST(Heuristic, WideDepthwiseWindowsTakeOneVectorBlocksPastFourColumns) {
+    // 5x5 depthwise: 2-vector blocks wider than 4 columns spill; one vector
+    // by the same columns instead.
+    schedule::Conv2DParams p = avx2_params({35, 35, 64, 64, 5, 1, 64});
+    EXPECT_EQ(p.block_c, 1);
+    EXPECT_EQ(p.block_x, 7);
+    EXPECT_EQ(avx2_params({45, 45, 48, 48, 5, 1, 48}).block_c, 1);
+    // 4 columns keep 2 vectors; 3x3 windows keep 2 x 7.
+    p = avx2_params({28, 28, 120, 120, 5, 1, 120});
+    EXPECT_EQ(p.block_c, 2);
+    EXPECT_EQ(p.block_x, 4);
+    p = avx2_params({14, 14, 576, 576, 3, 1, 576});
+    EXPECT_EQ(p.block_c, 2);
+    EXPECT_EQ(p.block_x, 7);
+    // Pixels 4 KB apart keep their 4-vector blocks.
+    EXPECT_EQ(avx2_params({7, 7, 1024, 1024, 5, 1, 1024}).block_c, 4);
+}
+
 TEST(Heuristic, DepthwiseOnFourKilobytePixelsTakeFourVectorBlocks) {
     schedule::Conv2DParams p = avx2_params({7, 7, 1024, 1024, 3, 1, 1024});
     EXPECT_EQ(p.block_c, 4);
