@@ -6,6 +6,7 @@
 #   scripts/bench.sh                        # the whole suite, 1 and 2 threads
 #   scripts/bench.sh --layers 3x3 --seconds 5
 #   scripts/bench.sh --layer "1x28x28x96->160 3x3 s2"   # any other shape
+#   scripts/bench.sh --seconds 1 --rounds 2 --layer-file bench/shapes.txt   # 130 more
 #   scripts/bench.sh --rounds 6 --threads 1 --layer "1x14x14x576->576 3x3 dw" \
 #       --layer "1x14x14x576->576 3x3 dw" --schedule other.json   # two schedules
 #   scripts/bench.sh --json > layers.json
