@@ -18,28 +18,16 @@ if [ $# -lt 3 ]; then sed -n '2,13p' "$0" >&2; exit 2; fi
 layer=$1 sched_a=$2 sched_b=$3 threads=${4:-1} slice=${5:-0.05} slices=${6:-40}
 out=build/ab_static
 mkdir -p "$out"
-# The spec, and the sizes the driver allocates.
-sizes=$(.deps/venv/bin/python3 - "$layer" "$out/layer.json" <<'PY'
-import json, re, sys
-m = re.fullmatch(r"(\d+)x(\d+)x(\d+)x(\d+)->(\d+) (\d+)x(\d+)((?: (?:s\d+|d\d+|g\d+|dw|valid|linear))*)", sys.argv[1])
-if not m:
-    sys.exit("ab_static: cannot read layer '%s' (e.g. \"1x7x7x512->512 3x3 s2\")" % sys.argv[1])
-n, h, w, c, f, kh, kw = map(int, m.groups()[:7])
-opts = m.group(8).split()
-def number(letter):
-    return next((int(o[1:]) for o in opts if re.fullmatch(letter + r"\d+", o)), 1)
-s, d = number("s"), number("d")
-g = c if "dw" in opts else number("g")
-valid = 'valid' in opts
-layer = {"type": "Conv2D", "name": "conv", "filters": f, "kernel_size": [kh, kw], "strides": [s, s],
-         "dilation_rate": [d, d], "groups": g, "padding": "valid" if valid else "same",
-         "activation": "linear" if 'linear' in opts else "relu"}
-json.dump({"name": "ab", "input": {"name": "x", "shape": [n, h, w, c]}, "layers": [layer]}, open(sys.argv[2], "w"))
-oh = (h - d * (kh - 1) - 1) // s + 1 if valid else -(-h // s)
-ow = (w - d * (kw - 1) - 1) // s + 1 if valid else -(-w // s)
-print(n, h, w, c, f, kh, kw, c // g, oh, ow)
-PY
-)
+# The spec, and the sizes the driver allocates (from `convpipe info`'s
+# input, kernel and output shapes).
+build/bin/convpipe spec "$layer" --name ab > "$out/layer.json"
+shape_of() {   # the sizes in the brackets of the info line that starts with $1
+  build/bin/convpipe info "$out/layer.json" | sed -n "s/^  $1.*\[\([0-9, ]*\)\].*/\1/p" | head -1 | tr -d ,
+}
+read -r n h w c <<<"$(shape_of 'input  x ')"
+read -r kh kw cin_group f <<<"$(shape_of 'input  conv.kernel ')"
+read -r _ oh ow _ <<<"$(shape_of 'layer  conv ')"
+sizes="$n $h $w $c $f $kh $kw $cin_group $oh $ow"
 # The target of the AVX2 variant that the builds link (the kernel block
 # `convpipe info` reports is this CPU's choice, which matches it with AVX2).
 target=x86-64-linux-avx2-fma-f16c

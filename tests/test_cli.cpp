@@ -95,7 +95,7 @@ TEST(Cli, UsageErrorsExitWith2) {
     Result dev = cli("run edges --device tpu -i x.npy -o y.npy");
     EXPECT_EQ(dev.status, 2);
     EXPECT_THAT(dev.output, HasSubstr("--device"));
-    for (const char *sub : {"list", "info", "run", "demo"}) EXPECT_EQ(cli(std::string(sub) + " --help").status, 0) << sub;
+    for (const char *sub : {"list", "info", "run", "demo", "spec"}) EXPECT_EQ(cli(std::string(sub) + " --help").status, 0) << sub;
 }
 
 TEST(Cli, InfoReportsShapesAndFlops) {
@@ -103,4 +103,29 @@ TEST(Cli, InfoReportsShapesAndFlops) {
     ASSERT_EQ(r.status, 0) << r.output;
     EXPECT_THAT(r.output, HasSubstr("Conv2D 16->20 3x3 same tanh"));
     EXPECT_THAT(r.output, HasSubstr("0.018 GFLOP"));   // 2 * 56*56*20 * 9*16
+}
+
+TEST(Cli, SpecWritesOneLayerFromItsNotation) {
+    Result r = cli("spec \"2x9x11x16->24 3x3 s2 g4 valid linear\" --name head");
+    ASSERT_EQ(r.status, 0) << r.output;
+    std::ofstream(temp("head.json")) << r.output;
+    graph::Graph g = graph::load_spec(temp("head.json").string());
+    EXPECT_EQ(g.name, "head");
+    ASSERT_EQ(g.layers.size(), 1u);
+    const graph::Layer &l = g.layers[0];
+    EXPECT_EQ(l.in_channels, 16);
+    EXPECT_EQ(l.conv.filters, 24);
+    EXPECT_EQ(l.conv.kernel_h, 3);
+    EXPECT_EQ(l.conv.stride_w, 2);
+    EXPECT_EQ(l.conv.groups, 4);
+    EXPECT_EQ(l.conv.padding, graph::Padding::Valid);
+    EXPECT_EQ(l.conv.activation, graph::Activation::Linear);
+    EXPECT_EQ(l.output.shape, (std::vector<int64_t>{2, 4, 5, 24}));
+    // Bad notation, or one the spec rules refuse: exit 2, saying why.
+    Result bad = cli("spec \"1x7x7x64 3x3\"");
+    EXPECT_EQ(bad.status, 2);
+    EXPECT_THAT(bad.output, HasSubstr("no '->F' after the input shape"));
+    Result groups = cli("spec \"1x7x7x64->30 3x3 g4\"");
+    EXPECT_EQ(groups.status, 2);
+    EXPECT_THAT(groups.output, HasSubstr("groups (4) must divide"));
 }

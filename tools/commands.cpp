@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "convpipe/compiler.h"
+#include "convpipe/notation.h"
 
 namespace fs = std::filesystem;
 
@@ -169,6 +170,21 @@ void add_commands(CLI::App &app, Commands &commands) {
                 std::cout << std::left << std::setw(24) << lp.name << " " << std::setw(10) << targets
                           << " schedule: " << lp.schedule_origin << "\n";
             }
+            return 0;
+        };
+    });
+
+    struct SpecArgs { std::string notation, name = "layer"; };
+    auto spec_args = std::make_shared<SpecArgs>();
+    auto *spec = app.add_subcommand("spec", "Print the spec of one Conv2D layer written in one line, e.g. "
+                                            "\"1x56x56x64->64 3x3\" or \"1x112x112x32->32 3x3 s2 dw\"");
+    spec->add_option("layer", spec_args->notation,
+                     "\"NxHxWxC->F KHxKW [sS] [dD] [gG|dw] [valid] [linear]\" (bench_layers' --layer)")
+        ->required();
+    spec->add_option("--name", spec_args->name, "the pipeline's name (default: layer)");
+    spec->callback([&commands, spec_args] {
+        commands.run = [spec_args] {
+            std::cout << graph::conv_notation_spec(spec_args->notation, spec_args->name) << "\n";
             return 0;
         };
     });

@@ -15,9 +15,7 @@ namespace {
 
 const char *const kNotation = "NxHxWxC->F KHxKW [sS] [dD] [gG|dw] [valid] [linear]";
 
-}  // namespace
-
-Graph parse_conv_notation(const std::string &notation, const std::string &name) {
+nlohmann::json notation_spec(const std::string &notation, const std::string &name) {
     auto bad = [&notation](const std::string &why) -> void {
         throw SpecError("\"" + notation + "\": " + why + "; expected \"" + kNotation + "\"");
     };
@@ -57,11 +55,21 @@ Graph parse_conv_notation(const std::string &notation, const std::string &name) 
                                  {"groups", groups},
                                  {"padding", padding},
                                  {"activation", activation}};
-    const nlohmann::json spec = {
-        {"name", name}, {"input", {{"name", "x"}, {"shape", {n, h, w, c}}}}, {"layers", {conv}}};
+    return {{"name", name}, {"input", {{"name", "x"}, {"shape", {n, h, w, c}}}}, {"layers", {conv}}};
+}
+
+}  // namespace
+
+Graph parse_conv_notation(const std::string &notation, const std::string &name) {
     // The spec parser checks what the notation cannot (groups dividing the
     // channels, a window that fits, ...).
-    return parse_spec(spec.dump(), "\"" + notation + "\"", ".");
+    return parse_spec(notation_spec(notation, name).dump(), "\"" + notation + "\"", ".");
+}
+
+std::string conv_notation_spec(const std::string &notation, const std::string &name) {
+    const std::string text = notation_spec(notation, name).dump(2);
+    parse_spec(text, "\"" + notation + "\"", ".");
+    return text;
 }
 
 std::string conv_notation(const Layer &conv, const Shape &input) {
