@@ -447,18 +447,25 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
                 // 0.039; at 2 threads 0.053 vs 0.174 and 0.019 vs 0.076
                 // (copied, one-row tasks each padded three input rows).
                 if (p.block_x == 0) p.block_x = 4;
-                // Windows wider than 3 (5x5): LLVM keeps more input vectors
-                // live across the unrolled taps, and 2-vector blocks wider
-                // than 4 columns spill (2 x 5 on 45x45x48: 178 spills and
-                // reloads per 250 FMAs in the interior loop; 2 x 3 none).
-                // There one vector by the same columns. scripts/ab_static.sh,
-                // 1 thread, time 1 x bx / 2 x bx, two runs: 5x5 35x35x64
-                // (bx 7) 0.51, 0.57; 14x14x672 (7) 0.75, 0.74; 7x7x672 (7)
-                // 0.87, 0.86; 25x25x96 (5) 0.77, 0.84; 45x45x48 (5) 0.81,
-                // 0.76 (2 x 3: 0.74, 0.79). 2 x 4 stays (28x28x120: 1 x 4
-                // 1.08, 1.06; 2 x 2 1.24, 1.27). 3x3 windows keep 2 x 7
-                // (14x14x512: 1 x 7 1.07, 1.05; 14x14x576 0.87, 0.90).
-                if (!wide && depthwise && c.kernel_w > 3 && p.block_c == 2 && p.block_x > 4) p.block_c = 1;
+                // Blocks of 2 vectors wider than 4 columns spill: LLVM keeps
+                // input vectors live across the unrolled taps (the interior
+                // loop's spills and reloads, 3x3 56x56x128: 2 x 4 4, 2 x 5
+                // 48 per 90 FMAs, 2 x 7 158 per 126; 5x5 45x45x48: 2 x 3
+                // none, 2 x 5 178 per 250; 1 x 2 to 1 x 7 none). There one
+                // vector by the same columns. scripts/ab_static.sh, 1
+                // thread, time 1 x bx / 2 x bx, two runs: 3x3 30x30x48 (bx
+                // 6) 0.62, 0.54; 35x35x64 (7) 0.65, 0.65; 14x14x256 0.81,
+                // 0.80; 14x14x384 0.88, 0.87; 14x14x576 0.91, 0.81; 7x7x960
+                // 0.89, 0.85; 25x25x96 (5) 0.84, 0.76; 5x5 35x35x64 0.51,
+                // 0.57; 14x14x672 0.75, 0.74; 25x25x96 0.77, 0.84; 45x45x48
+                // 0.81, 0.76. Not on pixels 2 KB apart (512 channels or a
+                // multiple), where a 64-byte line holds two vectors and the
+                // pixels a block reads fall on two L1 sets: one vector per
+                // pass reads each line twice (3x3 14x14x512 1.04, 1.07; 5x5
+                // 14x14x512 1.24, 1.27); 4 KB apart takes 4 vectors, below.
+                // 2 x 4 stays (5x5 28x28x120: 1 x 4 1.08, 1.06).
+                if (!wide && depthwise && p.block_c == 2 && p.block_x > 4 && layer.in_channels % 512 != 0)
+                    p.block_c = 1;
                 // Pixels 4 KB apart (1024 channels, or a multiple): the
                 // input pixels a block reads along a kernel row (bx + its
                 // width - 1 at stride 1) all sit on one L1 set, of 8 ways

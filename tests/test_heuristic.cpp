@@ -257,21 +257,24 @@ TEST(Heuristic, WideOneByOneLayersTakeTwoVectorBlocks) {
 // Depthwise layers whose pixels lie 4 KB apart (1024 channels) and whose
 // blocks read more pixels along a kernel row than an L1 set has ways take
 // blocks of 4 vectors (conv2d_heuristic says what they measured).
-TEST(Heuristic, WideDepthwiseWindowsTakeOneVectorBlocksPastFourColumns) {
-    // 5x5 depthwise: 2-vector blocks wider than 4 columns spill; one vector
-    // by the same columns instead.
+TEST(Heuristic, DepthwiseBlocksPastFourColumnsTakeOneVector) {
+    // 2-vector blocks wider than 4 columns spill; one vector by the same
+    // columns instead, for 3x3 and 5x5 windows.
     schedule::Conv2DParams p = avx2_params({35, 35, 64, 64, 5, 1, 64});
     EXPECT_EQ(p.block_c, 1);
     EXPECT_EQ(p.block_x, 7);
+    p = avx2_params({14, 14, 576, 576, 3, 1, 576});
+    EXPECT_EQ(p.block_c, 1);
+    EXPECT_EQ(p.block_x, 7);
     EXPECT_EQ(avx2_params({45, 45, 48, 48, 5, 1, 48}).block_c, 1);
-    // 4 columns keep 2 vectors; 3x3 windows keep 2 x 7.
+    EXPECT_EQ(avx2_params({30, 30, 48, 48, 3, 1, 48}).block_c, 1);
+    // 4 columns keep 2 vectors.
     p = avx2_params({28, 28, 120, 120, 5, 1, 120});
     EXPECT_EQ(p.block_c, 2);
     EXPECT_EQ(p.block_x, 4);
-    p = avx2_params({14, 14, 576, 576, 3, 1, 576});
-    EXPECT_EQ(p.block_c, 2);
-    EXPECT_EQ(p.block_x, 7);
-    // Pixels 4 KB apart keep their 4-vector blocks.
+    // Pixels 2 KB apart keep 2 vectors, 4 KB apart take 4.
+    EXPECT_EQ(avx2_params({14, 14, 512, 512, 3, 1, 512}).block_c, 2);
+    EXPECT_EQ(avx2_params({14, 14, 512, 512, 5, 1, 512}).block_c, 2);
     EXPECT_EQ(avx2_params({7, 7, 1024, 1024, 5, 1, 1024}).block_c, 4);
 }
 
@@ -281,8 +284,8 @@ TEST(Heuristic, DepthwiseOnFourKilobytePixelsTakeFourVectorBlocks) {
     EXPECT_EQ(p.block_x, 7);
     EXPECT_EQ(p.pad, "in_place");
     EXPECT_EQ(avx2_params({14, 14, 1024, 1024, 3, 1, 1024}).block_c, 4);
-    // 960 channels (3.75 KB apart), and blocks of 4 columns (6 pixels per
-    // kernel row): 2 vectors.
-    EXPECT_EQ(avx2_params({7, 7, 960, 960, 3, 1, 960}).block_c, 2);
+    // 960 channels (3.75 KB apart): 1 vector by 7 columns, as other
+    // pixels take them; blocks of 4 columns (6 pixels per kernel row): 2.
+    EXPECT_EQ(avx2_params({7, 7, 960, 960, 3, 1, 960}).block_c, 1);
     EXPECT_EQ(avx2_params({28, 28, 1024, 1024, 3, 1, 1024}).block_c, 2);
 }
