@@ -432,10 +432,9 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
             // depthwise layer was at 0.73-0.82x oneDNN with the copy).
             if (layer.in_channels >= V && graph::needs_zero_padding(c) && h > 0 && w > 0) {
                 p.pad = "in_place";
-                // Registers: a depthwise block needs its accumulators and a
-                // vector of input values per channel vector (its weights are
-                // FMA memory operands): 2x7 fits 16 and measured best for
-                // 7-wide images (7x7x1024: 0.75-0.80x the time of 2x2).
+                // Columns: the most, up to 7, that divide the width (7x7x1024
+                // in 2 x 7: 0.75-0.80x the time of 2 x 2). Past 4 columns a
+                // depthwise block then takes 1 vector, mostly (below).
                 const bool depthwise = c.groups == layer.in_channels && F == layer.in_channels;
                 const int most = (registers - p.block_c - (depthwise ? 0 : 1)) / p.block_c;
                 if (w % 4 != 0) p.block_x = 0;
