@@ -8,11 +8,12 @@
 //                [--spec FILE.json [--schedule FILE.json]]... [--seconds S] [--attempts N]
 //                [--isa auto|avx512|avx2] [--json]
 //
-// --layer-file reads --layer values from a file, one per line ('#' starts a
-// comment; bench/shapes.txt holds the shapes outside the suite that
-// docs/benchmarks.md reports). --layer and --spec add layers outside the suite (any shape, compiled in
+// --layer and --spec add layers outside the suite (any shape, compiled in
 // process by the JIT with the same heuristic schedules); given alone they
 // replace the suite, with --layers too they add to the layers it picks.
+// --layer-file reads --layer values from a file, one per line ('#' starts a
+// comment; bench/shapes.txt holds the shapes outside the suite that
+// docs/benchmarks.md reports).
 // --schedule after a --spec compiles that spec with a schedule file instead
 // of the heuristic (the same spec twice, with and without, compares them).
 // --seconds: measuring time per layer and thread count; --attempts: how often
