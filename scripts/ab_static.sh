@@ -21,8 +21,9 @@ mkdir -p "$out"
 # The spec, and the sizes the driver allocates (from `convpipe info`'s
 # input, kernel and output shapes).
 build/bin/convpipe spec "$layer" --name ab > "$out/layer.json"
+layer_info=$(build/bin/convpipe info "$out/layer.json")
 shape_of() {   # the sizes in the brackets of the info line that starts with $1
-  build/bin/convpipe info "$out/layer.json" | sed -n "s/^  $1.*\[\([0-9, ]*\)\].*/\1/p" | head -1 | tr -d ,
+  sed -n "s/^  $1.*\[\([0-9, ]*\)\].*/\1/p" <<<"$layer_info" | head -1 | tr -d ,
 }
 read -r n h w c <<<"$(shape_of 'input  x ')"
 read -r kh kw cin_group f <<<"$(shape_of 'input  conv.kernel ')"
