@@ -287,7 +287,18 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
         // 14x14x512->512 1.26 vs 1.37.
         const int64_t step = channels_per_step(layer, V);
         const int latency_accumulators = wide ? 10 : step > 1 || step == cin_group ? 8 : 12;
-        const int min_positions = wide ? 1 : static_cast<int>(std::clamp<int64_t>(w > 0 ? w : 4, 1, 4));
+        // AVX-512, where a 4-vector block's weights outgrow L1 (more than 8
+        // KB per vector of filters): the tiles stream them from L2 at every
+        // reduction step, and a block of fewer than 6 positions, which uses
+        // each 64-byte weight vector for fewer than 6 FMAs, is bound by that
+        // stream. Cascade Lake (32 KB L1d, 1 MB L2), scripts/ab_static.sh,
+        // 1 thread, two runs: 3x3 14x14x256 2 x 14 vs 4 x 5 0.71, 0.80;
+        // 7x7x512 4 x 4 vs 2 x 7 1.59, 1.54; 56x56x64 4 x 6 vs 4 x 4 0.86,
+        // 0.89. 1x1 56x56x64->256 (4 KB per vector, in L1): 4 x 6 vs 4 x 4
+        // 1.02, 1.03.
+        const bool streams_weights = wide && 4.0 * V * double(cin_group) * double(window) > 8 * 1024;
+        const int min_positions = static_cast<int>(
+            std::clamp<int64_t>(w > 0 ? w : 4, 1, !wide ? 4 : streams_weights ? 6 : 1));
         // max_by: 2 where the tile template may take two-row blocks, 1 for
         // the rows template and tasks of one-row groups, which have none.
         // No wider or taller than the image: an output smaller than its
@@ -301,9 +312,8 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
         const bool paddable = pads_filters(layer, packed_tiles, V);
         const int64_t vectors = paddable ? (F + V - 1) / V : F / V;
         // guarded: whether the template will guard a last column block
-        // (guards_columns: tiles, on a width the spec fixes). AVX-512 keeps
-        // the blocks measured there, as if shifted (unmeasured guarded).
-        const bool tiles_guard_columns = !wide && w > 0;
+        // (guards_columns: tiles, on a width the spec fixes).
+        const bool tiles_guard_columns = w > 0;
         // Grouped layers: register blocks within one group, or of whole
         // groups, so that Halide sees each vector within one group (else it
         // gathers each lane's input channel). 3x3 28x28x96->96 in 3 groups
@@ -512,23 +522,14 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
             }
         }
         const bool storable = F % V == 0 || paddable;
-        if (wide && cin_group * window >= 256 && cin_group % 16 == 0 && w >= 14) {
-            // AVX-512 (an Intel Xeon, bench_layers, two runs side by side):
-            // whole-reduction tiles stream each block's weights from L2 at
-            // every step and reached 64-67% of peak on 3x3 56x56x64 and
-            // 28x28x128; row accumulators over chunks of 16 input channels
-            // (the chunk's 37 KB of weights stay in L1) with a 4x6 block
-            // reached 82-87%, and 14x14x256 went from 0.56x to 0.63-0.67x
-            // oneDNN. (7x7 images lose: 0.49x vs 0.69x; they keep tiles.)
-            p.accumulate = "rows";
-            p.pack_weights = true;
-            p.chunk_c = 16;
-            p.block_c = static_cast<int>(std::min<int64_t>(4, F / V));
-            while (p.block_c > 1 && !within_groups(p.block_c)) p.block_c--;
-            p.block_x = 6;
-            p.block_y = 1;
-            p.rows = static_cast<int>(h >= 28 ? rows_dividing(h, 4) : 0);
-        } else if (storable || cin_group * window < 256) {
+        // AVX-512 takes tiles too. (Row accumulators over chunks of 16 input
+        // channels with 4 x 6 blocks, which an Ice Lake-class Xeon with 48 KB
+        // of L1d once measured ahead of the tiles of that time, lost to the
+        // tiles on Cascade Lake, whose 32 KB L1d does not hold such a
+        // chunk's 37 KB of weights: scripts/ab_static.sh, 1 thread, tiles
+        // vs rows, 3x3 56x56x64 (4 x 6) 0.86, 0.88; 28x28x128 (4 x 6) 0.89,
+        // 0.89; 14x14x256 (2 x 14) 0.77, 0.73.)
+        if (storable || cin_group * window < 256) {
             p.accumulate = "tile";
             p.pack_weights = storable;
             // Row-group tasks, each padding only the input rows it reads

@@ -29,9 +29,9 @@ read -r n h w c <<<"$(shape_of 'input  x ')"
 read -r kh kw cin_group f <<<"$(shape_of 'input  conv.kernel ')"
 read -r _ oh ow _ <<<"$(shape_of 'layer  conv ')"
 sizes="$n $h $w $c $f $kh $kw $cin_group $oh $ow"
-# The target of the AVX2 variant that the builds link (the kernel block
-# `convpipe info` reports is this CPU's choice, which matches it with AVX2).
-target=x86-64-linux-avx2-fma-f16c
+# The target of the variant that the builds link on this CPU, AVX-512 or
+# AVX2 (the kernel block `convpipe info` reports is this CPU's choice).
+if grep -qw avx512f /proc/cpuinfo; then target=x86-64-linux-avx512_skylake; else target=x86-64-linux-avx2-fma-f16c; fi
 blocks=()
 for v in a b; do
   sched=$([ "$v" = a ] && echo "$sched_a" || echo "$sched_b")

@@ -4,6 +4,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 
 #include "Halide.h"
@@ -175,12 +176,14 @@ TEST(Bind, PaddedFiltersMatchReference) {
         << R"({"layers": {"expand": {"accumulate": "tile", "pack_weights": true, "block_c": 3}}})";
     const int V = Halide::get_jit_target_from_environment().natural_vector_size<float>();
     const std::string described = describe_schedule(runtime, (dir / "schedule.json").string());
+    // Blocks of 3 vectors, at most the filters' (2 of 16 with AVX-512).
+    const int block = std::min(3, (20 + V - 1) / V) * V;
     if (20 % V != 0)
-        EXPECT_THAT(described, HasSubstr("zero filters up to " + std::to_string((20 + 3 * V - 1) / (3 * V) * 3 * V)));
+        EXPECT_THAT(described, HasSubstr("zero filters up to " + std::to_string((20 + block - 1) / block * block)));
     else
         EXPECT_THAT(described, Not(HasSubstr("zero filters")));
     auto tile = [](const std::string &knobs) {
-        return R"({"accumulate": "tile", "pack_weights": true, )" + knobs + "}";
+        return R"({"vectorize": "c", "accumulate": "tile", "pack_weights": true, )" + knobs + "}";
     };
     for (const char *expand :
          {R"("block_c": 3, "block_x": 4)", R"("block_c": 2, "block_x": 5)", R"("block_c": 2, "compute_at": "consumer")"})

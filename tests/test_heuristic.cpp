@@ -289,3 +289,35 @@ TEST(Heuristic, DepthwiseOnFourKilobytePixelsTakeFourVectorBlocks) {
     EXPECT_EQ(avx2_params({7, 7, 960, 960, 3, 1, 960}).block_c, 1);
     EXPECT_EQ(avx2_params({28, 28, 1024, 1024, 3, 1, 1024}).block_c, 2);
 }
+
+// AVX-512: dense layers whose weights outgrow L1 take whole-reduction tiles
+// whose register blocks use each weight vector for 6 or more positions (the
+// heuristic says what smaller blocks and row accumulators cost); 1x1 layers
+// with weights in L1 are not held to it.
+TEST(Heuristic, Avx512BlocksReuseEachWeightVectorSixTimes) {
+    const Halide::Target avx512("x86-64-linux-avx512_skylake");
+    auto params = [&](const LayerShape &s) {
+        graph::Graph g = one_layer(s);
+        return schedule::conv2d_heuristic(g.layers.at(0), avx512);
+    };
+    for (const LayerShape &s : std::vector<LayerShape>{{56, 56, 64, 64, 3, 1, 1},
+                                                       {28, 28, 128, 128, 3, 1, 1},
+                                                       {14, 14, 256, 256, 3, 1, 1},
+                                                       {7, 7, 512, 512, 3, 1, 1},
+                                                       {14, 14, 512, 512, 1, 1, 1}}) {
+        const schedule::Conv2DParams p = params(s);
+        SCOPED_TRACE(p.to_json().dump());
+        EXPECT_EQ(p.accumulate, "tile");
+        EXPECT_GE(p.block_x * p.block_y, 6);
+    }
+    // 14 columns: one block of all of them, 2 vectors (4 x 5 streamed its
+    // weights at 20 FMAs per 4 vectors).
+    schedule::Conv2DParams p = params({14, 14, 256, 256, 3, 1, 1});
+    EXPECT_EQ(p.block_c, 2);
+    EXPECT_EQ(p.block_x, 14);
+    // Weights in L1 (4 KB per vector): the model's block, 4 positions allowed.
+    p = params({56, 56, 64, 256, 1, 1, 1});
+    EXPECT_EQ(p.block_c, 4);
+    EXPECT_GE(p.block_x, 4);
+    EXPECT_LE(p.block_x, 6);
+}
