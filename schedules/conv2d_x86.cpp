@@ -570,11 +570,15 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
                 // 31x31x128->192 (2.4 MB, 31) 0.98 / 0.97, 29x29x96->192
                 // (1.8 MB, 29) 1.00 / 0.90; not 3x3 28x28x512->128 (2.4 MB,
                 // 56 positions: 0.98 / 1.01) nor 24x24x512->256 (4.7 MB, 72:
-                // 1.01 / 1.02). (Zen 3's 512 KiB L2; AVX-512 machines,
-                // unmeasured, keep row tasks.)
+                // 1.01 / 1.02). (Zen 3's 512 KiB L2.) AVX-512 (Cascade
+                // Lake, 1 MB L2) from 1 MB of weights, ratio to oneDNN at
+                // 1 / 2 threads, row -> channel tasks: 3x3 4x9x9x256 0.48x
+                // / 0.73x -> 0.58x / 0.75x; 1x1 8x8x1280->320 0.61x / 0.88x
+                // -> 0.77x / 0.90x; 1x3 8x8x384->384 0.78x / 0.96x -> 0.93x
+                // / 1.13x.
                 const int64_t task_positions = p.rows * w;
                 const bool restreams_weights =
-                    !wide && w > 0 && weight_bytes > 512 * 1024 &&
+                    w > 0 && weight_bytes > (wide ? 1024 : 512) * 1024 &&
                     (task_positions <= 24 || (task_positions <= 32 && weight_bytes > 1536 * 1024));
                 // The input, read whole by every channel task, may pass 1 MB
                 // where the weights row tasks would re-stream are twice it
@@ -584,6 +588,27 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
                     !few_taps(layer) && input_fits) {
                     p.parallel_channels = true;
                     p.rows = 0;
+                    // AVX-512 (1 MB of L2 on Cascade Lake): a task reads its
+                    // block's weights for every column block and the input
+                    // whole, so both should stay in L2; where they do not,
+                    // fewer vectors per block, each block then as wide as
+                    // the registers allow (each weight vector streamed from
+                    // L2 feeds more FMAs). bench_layers, 1 / 2 threads, ratio
+                    // to oneDNN: 3x3 17x17x384 row tasks in 4 x 6 0.59x /
+                    // 0.80x, channel tasks in 4 x 6 (885 KB of weights per
+                    // block, 444 KB of input) 0.60x / 0.64x, in 2 x 14
+                    // 0.79x / 0.90x, in 2 x 9 0.64x / 0.72x.
+                    if (wide) {
+                        auto task_bytes = [&](int bc) {
+                            return 4.0 * V * bc * double(cin_group) * double(window) + input_bytes;
+                        };
+                        if (task_bytes(p.block_c) > 1024 * 1024 && p.block_c > 1) {
+                            while (p.block_c > 1 && (task_bytes(p.block_c) > 1024 * 1024 || !within_groups(p.block_c)))
+                                p.block_c--;
+                            p.block_x = static_cast<int>(std::min<int64_t>(w, (registers - p.block_c - 1) / p.block_c));
+                            p.block_y = 1;
+                        }
+                    }
                     // A task per channel block: where blocks of 3 vectors do
                     // not divide the filters (one task then computes a
                     // shifted block, or a narrow one, over the whole image)
@@ -752,7 +777,11 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
     } else {
         p.vectorize = "x";
         p.block_c = 1;
-        p.block_x = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(4, (registers - 4) / F)));
+        // No more vectors of columns than the image holds (AVX-512,
+        // 16x16x3->8 3x3, convpipe bench, 1 thread: 3 vectors of 16
+        // columns 0.33 ms, 1 vector 0.007 ms).
+        const int64_t vectors_across = w > 0 ? std::max<int64_t>(1, w / V) : 4;
+        p.block_x = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>({4, (registers - 4) / F, vectors_across})));
         // Row groups large enough that a task is worth its scheduling: about
         // 64K outputs each, and at most one group per 2 threads' share.
         int64_t row_outputs = (w > 0 ? w : 256) * F;

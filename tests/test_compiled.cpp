@@ -408,6 +408,11 @@ INSTANTIATE_TEST_SUITE_P(
         // 5x5 depthwise in 1-vector blocks of 7 columns, in place (the
         // heuristic's pick).
         FixedShapeCase{"1x14x14x40->40 5x5 dw", ""},
+        // AVX-512's pick for channel tasks whose weights and input would
+        // not share L2: 2 vectors x 14 columns, a last block of 3; and
+        // vectors of columns on an image one vector wide.
+        FixedShapeCase{"1x17x17x32->64 3x3", R"({"accumulate": "tile", "pack_weights": true, "block_c": 2, "block_x": 14, "parallel_channels": true, "rows": 0})"},
+        FixedShapeCase{"1x16x16x3->8 3x3", ""},
         // Column blocks that do not divide the width: the last one guarded.
         FixedShapeCase{"1x7x7x32->16 3x3", R"({"accumulate": "tile", "block_x": 4})"},
         FixedShapeCase{"1x15x15x16->24 3x3 s2", R"({"accumulate": "tile", "block_x": 3, "channels_inner": true})"},

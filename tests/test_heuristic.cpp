@@ -86,6 +86,9 @@ TEST(Heuristic, ChoicesFitTheTemplate) {
                 const int per_group = s.f / s.groups, cb = p.block_c * V;
                 if (s.groups > 1 && per_group % V == 0) EXPECT_TRUE(per_group % cb == 0 || cb % per_group == 0);
             }
+            // Vectors of columns: no more of them than the image holds.
+            if (p.vectorize == "x" && l.output.shape[2] > 0)
+                EXPECT_LE(int64_t(p.block_x) * V, std::max<int64_t>(V, l.output.shape[2]));
             if (p.vectorize == "ci") {
                 // Fewer filters than a vector over whole vectors of input
                 // channels; accumulators plus a weight vector per filter
@@ -320,4 +323,23 @@ TEST(Heuristic, Avx512BlocksReuseEachWeightVectorSixTimes) {
     EXPECT_EQ(p.block_c, 4);
     EXPECT_GE(p.block_x, 4);
     EXPECT_LE(p.block_x, 6);
+}
+
+// AVX-512 (1 MB L2): small images whose weights pass 1 MB take channel
+// tasks; where a 4-vector block's weights and the input would not share
+// L2, the blocks take fewer vectors, as wide as the registers allow.
+TEST(Heuristic, Avx512ChannelTasksKeepWeightsAndInputInL2) {
+    const Halide::Target avx512("x86-64-linux-avx512_skylake");
+    auto params = [&](const LayerShape &s) {
+        graph::Graph g = one_layer(s);
+        return schedule::conv2d_heuristic(g.layers.at(0), avx512);
+    };
+    EXPECT_TRUE(params({9, 9, 256, 256, 3, 1, 1}).parallel_channels);
+    EXPECT_TRUE(params({8, 8, 1280, 320, 1, 1, 1}).parallel_channels);
+    const schedule::Conv2DParams p = params({17, 17, 384, 384, 3, 1, 1});
+    EXPECT_TRUE(p.parallel_channels);
+    EXPECT_EQ(p.block_c, 2);
+    EXPECT_EQ(p.block_x, 14);
+    const double block_weights = 4.0 * 16 * p.block_c * 384 * 9, input = 4.0 * 17 * 17 * 384;
+    EXPECT_LE(block_weights + input, 1024.0 * 1024);
 }
