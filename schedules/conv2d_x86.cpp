@@ -598,10 +598,28 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
                     // 0.80x, channel tasks in 4 x 6 (885 KB of weights per
                     // block, 444 KB of input) 0.60x / 0.64x, in 2 x 14
                     // 0.79x / 0.90x, in 2 x 9 0.64x / 0.72x.
-                    if (wide) {
-                        auto task_bytes = [&](int bc) {
-                            return 4.0 * V * bc * double(cin_group) * double(window) + input_bytes;
-                        };
+                    // Where 4-vector blocks divide the filters and their
+                    // weights pass half the L2, flat blocks of 4 vectors x 6
+                    // positions with the kernel rows outside instead (a
+                    // row's third of the weights stays in L2 for all the
+                    // task's blocks). ab_static.sh, time vs the blocks this
+                    // rule replaces, two runs: 3x3 7x7x512 (1.2 MB per
+                    // block) vs 2 x 7 0.88, 0.91 (2 threads 0.88, 0.88);
+                    // 4x7x7x512 0.91, 0.89; 13x13x512 vs 2 x 13 0.96, 0.96;
+                    // 17x17x384 (885 KB) vs 2 x 14 0.88, 0.85; 14x14x256
+                    // (590 KB) vs 2 x 14 row tasks 0.87, 0.88 (2 threads
+                    // 0.93, 1.03). Not tried
+                    // where 4 vectors do not divide the filters: 3 x 8 on
+                    // 9x9x288 (498 KB) took 1.06, 1.06 the time of 3 x 9.
+                    auto task_bytes = [&](int bc) {
+                        return 4.0 * V * bc * double(cin_group) * double(window) + input_bytes;
+                    };
+                    if (wide && w > 0 && c.kernel_h > 1 && vectors % 4 == 0 && within_groups(4) &&
+                        task_bytes(4) - input_bytes > 512 * 1024) {
+                        p.block_c = 4, p.block_x = 6, p.block_y = 1;
+                        p.flat_positions = true;
+                        p.kernel_rows_outer = true;
+                    } else if (wide) {
                         if (task_bytes(p.block_c) > 1024 * 1024 && p.block_c > 1) {
                             while (p.block_c > 1 && (task_bytes(p.block_c) > 1024 * 1024 || !within_groups(p.block_c)))
                                 p.block_c--;

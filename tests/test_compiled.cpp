@@ -413,6 +413,9 @@ INSTANTIATE_TEST_SUITE_P(
         // vectors of columns on an image one vector wide.
         FixedShapeCase{"1x17x17x32->64 3x3", R"({"accumulate": "tile", "pack_weights": true, "block_c": 2, "block_x": 14, "parallel_channels": true, "rows": 0})"},
         FixedShapeCase{"1x16x16x3->8 3x3", ""},
+        // AVX-512's flat 4 x 6 blocks with kernel rows outside, in channel
+        // tasks.
+        FixedShapeCase{"1x7x7x64->128 3x3", R"({"accumulate": "tile", "pack_weights": true, "block_c": 4, "block_x": 6, "parallel_channels": true, "rows": 0, "flat_positions": true, "kernel_rows_outer": true})"},
         // Column blocks that do not divide the width: the last one guarded.
         FixedShapeCase{"1x7x7x32->16 3x3", R"({"accumulate": "tile", "block_x": 4})"},
         FixedShapeCase{"1x15x15x16->24 3x3 s2", R"({"accumulate": "tile", "block_x": 3, "channels_inner": true})"},

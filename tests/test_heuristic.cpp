@@ -236,7 +236,10 @@ TEST(Heuristic, FlatPositionsWhereNoBlockFitsTheWidth) {
     // 1x1: the flat template's store pass costs more than a short
     // reduction's blocks gain.
     EXPECT_FALSE(avx2_params({7, 7, 1024, 1024, 1, 1, 1}).flat_positions);
-    graph::Graph g = one_layer({13, 13, 384, 384, 3, 1, 1});
+    // AVX-512 has its own rule for flat blocks (4 x 6, channel tasks,
+    // Avx512ChannelTasksKeepWeightsAndInputInL2): not the model's, so not
+    // where 4 vectors do not divide the filters.
+    graph::Graph g = one_layer({13, 13, 384, 288, 3, 1, 1});
     EXPECT_FALSE(
         schedule::conv2d_heuristic(g.layers.at(0), Halide::Target("x86-64-linux-avx512_skylake")).flat_positions);
 }
@@ -313,11 +316,10 @@ TEST(Heuristic, Avx512BlocksReuseEachWeightVectorSixTimes) {
         EXPECT_EQ(p.accumulate, "tile");
         EXPECT_GE(p.block_x * p.block_y, 6);
     }
-    // 14 columns: one block of all of them, 2 vectors (4 x 5 streamed its
-    // weights at 20 FMAs per 4 vectors).
-    schedule::Conv2DParams p = params({14, 14, 256, 256, 3, 1, 1});
-    EXPECT_EQ(p.block_c, 2);
-    EXPECT_EQ(p.block_x, 14);
+    // 28 columns: 4 x 6 (the last block guarded), not the model's 4 x 4.
+    schedule::Conv2DParams p = params({28, 28, 128, 128, 3, 1, 1});
+    EXPECT_EQ(p.block_c, 4);
+    EXPECT_EQ(p.block_x, 6);
     // Weights in L1 (4 KB per vector): the model's block, 4 positions allowed.
     p = params({56, 56, 64, 256, 1, 1, 1});
     EXPECT_EQ(p.block_c, 4);
@@ -326,8 +328,10 @@ TEST(Heuristic, Avx512BlocksReuseEachWeightVectorSixTimes) {
 }
 
 // AVX-512 (1 MB L2): small images whose weights pass 1 MB take channel
-// tasks; where a 4-vector block's weights and the input would not share
-// L2, the blocks take fewer vectors, as wide as the registers allow.
+// tasks. Where 4-vector blocks divide the filters and hold more than 512 KB
+// of weights, flat 4 x 6 blocks with the kernel rows outside; elsewhere,
+// where a block's weights and the input would not share L2, the blocks
+// take fewer vectors, as wide as the registers allow.
 TEST(Heuristic, Avx512ChannelTasksKeepWeightsAndInputInL2) {
     const Halide::Target avx512("x86-64-linux-avx512_skylake");
     auto params = [&](const LayerShape &s) {
@@ -336,8 +340,21 @@ TEST(Heuristic, Avx512ChannelTasksKeepWeightsAndInputInL2) {
     };
     EXPECT_TRUE(params({9, 9, 256, 256, 3, 1, 1}).parallel_channels);
     EXPECT_TRUE(params({8, 8, 1280, 320, 1, 1, 1}).parallel_channels);
-    const schedule::Conv2DParams p = params({17, 17, 384, 384, 3, 1, 1});
+    for (const LayerShape &s :
+         std::vector<LayerShape>{{7, 7, 512, 512, 3, 1, 1}, {14, 14, 256, 256, 3, 1, 1}, {17, 17, 384, 384, 3, 1, 1}}) {
+        const schedule::Conv2DParams p = params(s);
+        SCOPED_TRACE(p.to_json().dump());
+        EXPECT_TRUE(p.parallel_channels);
+        EXPECT_TRUE(p.flat_positions);
+        EXPECT_TRUE(p.kernel_rows_outer);
+        EXPECT_EQ(p.block_c, 4);
+        EXPECT_EQ(p.block_x, 6);
+    }
+    // 288 filters: 18 vectors, blocks of 3 (663 KB) with 444 KB of input.
+    const schedule::Conv2DParams p = params({17, 17, 384, 288, 3, 1, 1});
+    SCOPED_TRACE(p.to_json().dump());
     EXPECT_TRUE(p.parallel_channels);
+    EXPECT_FALSE(p.flat_positions);
     EXPECT_EQ(p.block_c, 2);
     EXPECT_EQ(p.block_x, 14);
     const double block_weights = 4.0 * 16 * p.block_c * 384 * 9, input = 4.0 * 17 * 17 * 384;
