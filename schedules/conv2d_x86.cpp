@@ -294,8 +294,7 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
         // stream. Cascade Lake (32 KB L1d, 1 MB L2), scripts/ab_static.sh,
         // 1 thread, two runs: 3x3 14x14x256 2 x 14 vs 4 x 5 0.71, 0.80;
         // 7x7x512 4 x 4 vs 2 x 7 1.59, 1.54; 56x56x64 4 x 6 vs 4 x 4 0.86,
-        // 0.89. 1x1 56x56x64->256 (4 KB per vector, in L1): 4 x 6 vs 4 x 4
-        // 1.02, 1.03.
+        // 0.89.
         const bool streams_weights = wide && 4.0 * V * double(cin_group) * double(window) > 8 * 1024;
         const int min_positions = static_cast<int>(
             std::clamp<int64_t>(w > 0 ? w : 4, 1, !wide ? 4 : streams_weights ? 6 : 1));
@@ -312,8 +311,12 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
         const bool paddable = pads_filters(layer, packed_tiles, V);
         const int64_t vectors = paddable ? (F + V - 1) / V : F / V;
         // guarded: whether the template will guard a last column block
-        // (guards_columns: tiles, on a width the spec fixes).
-        const bool tiles_guard_columns = w > 0;
+        // (guards_columns: tiles, on a width the spec fixes). AVX-512 layers
+        // whose weights stay in L1 keep the blocks measured for them as if
+        // shifted: 1x1 56x56x64->256 4 x 4, where the guarded model takes
+        // 4 x 6 (1.02, 1.03 the time in ab_static.sh; 0.99x against 1.08x
+        // oneDNN side by side in bench_layers, 1 thread).
+        const bool tiles_guard_columns = w > 0 && (!wide || streams_weights);
         // Grouped layers: register blocks within one group, or of whole
         // groups, so that Halide sees each vector within one group (else it
         // gathers each lane's input channel). 3x3 28x28x96->96 in 3 groups
