@@ -295,7 +295,9 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
         // 1 thread, two runs: 3x3 14x14x256 2 x 14 vs 4 x 5 0.71, 0.80;
         // 7x7x512 4 x 4 vs 2 x 7 1.59, 1.54; 56x56x64 4 x 6 vs 4 x 4 0.86,
         // 0.89.
-        const bool streams_weights = wide && 4.0 * V * double(cin_group) * double(window) > 8 * 1024;
+        // The weights of a register block of bc vectors of filters, in bytes.
+        auto block_weight_bytes = [&](int bc) { return 4.0 * V * bc * double(cin_group) * double(window); };
+        const bool streams_weights = wide && block_weight_bytes(1) > 8 * 1024;
         const int min_positions = static_cast<int>(
             std::clamp<int64_t>(w > 0 ? w : 4, 1, !wide ? 4 : streams_weights ? 6 : 1));
         // max_by: 2 where the tile template may take two-row blocks, 1 for
@@ -611,24 +613,19 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
                     // 4x7x7x512 0.91, 0.89; 13x13x512 vs 2 x 13 0.96, 0.96;
                     // 17x17x384 (885 KB) vs 2 x 14 0.88, 0.85; 14x14x256
                     // (590 KB) vs 2 x 14 row tasks 0.87, 0.88 (2 threads
-                    // 0.93, 1.03). Not tried
-                    // where 4 vectors do not divide the filters: 3 x 8 on
-                    // 9x9x288 (498 KB) took 1.06, 1.06 the time of 3 x 9.
-                    auto task_bytes = [&](int bc) {
-                        return 4.0 * V * bc * double(cin_group) * double(window) + input_bytes;
-                    };
+                    // 0.93, 1.03). Not tried where 4 vectors do not divide
+                    // the filters: 3 x 8 on 9x9x288 (498 KB) took 1.06,
+                    // 1.06 the time of 3 x 9.
+                    auto overflows_l2 = [&](int bc) { return block_weight_bytes(bc) + input_bytes > 1024 * 1024; };
                     if (wide && w > 0 && c.kernel_h > 1 && vectors % 4 == 0 && within_groups(4) &&
-                        task_bytes(4) - input_bytes > 512 * 1024) {
+                        block_weight_bytes(4) > 512 * 1024) {
                         p.block_c = 4, p.block_x = 6, p.block_y = 1;
                         p.flat_positions = true;
                         p.kernel_rows_outer = true;
-                    } else if (wide) {
-                        if (task_bytes(p.block_c) > 1024 * 1024 && p.block_c > 1) {
-                            while (p.block_c > 1 && (task_bytes(p.block_c) > 1024 * 1024 || !within_groups(p.block_c)))
-                                p.block_c--;
-                            p.block_x = static_cast<int>(std::min<int64_t>(w, (registers - p.block_c - 1) / p.block_c));
-                            p.block_y = 1;
-                        }
+                    } else if (wide && p.block_c > 1 && overflows_l2(p.block_c)) {
+                        while (p.block_c > 1 && (overflows_l2(p.block_c) || !within_groups(p.block_c))) p.block_c--;
+                        p.block_x = static_cast<int>(std::min<int64_t>(w, (registers - p.block_c - 1) / p.block_c));
+                        p.block_y = 1;
                     }
                     // A task per channel block: where blocks of 3 vectors do
                     // not divide the filters (one task then computes a
@@ -703,11 +700,8 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
                         // blocks gain nothing: 7x7x320 (184 KB) 1.00,
                         // 1.00; 5x5 27x27x96->256 (154 KB) 1.01, 1.01;
                         // 7x7x128->256 1.01, 1.01.
-                        auto block_weight_bytes = [&](const Conv2DParams &q) {
-                            return 4.0 * V * q.block_c * double(cin_group) * double(window);
-                        };
                         auto rows_outer_pays = [&](const Conv2DParams &q) {
-                            return c.kernel_h > 1 && block_weight_bytes(q) > 200 * 1024;
+                            return c.kernel_h > 1 && block_weight_bytes(q.block_c) > 200 * 1024;
                         };
                         // Where a block's weights pass half the L2 (256
                         // KB), flat blocks of the same vectors with kernel
@@ -723,7 +717,7 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
                         // 1.00, 1.01 (1.02, 0.93; 1.05, 1.07). (The model's
                         // own flat pick, 3 x 4 on the first: 1.01, 1.03,
                         // its 885 KB per block.)
-                        if (!take_flat && c.kernel_h > 1 && block_weight_bytes(p) > 256 * 1024) {
+                        if (!take_flat && c.kernel_h > 1 && block_weight_bytes(p.block_c) > 256 * 1024) {
                             Conv2DParams same = p;
                             if (best_block(same, 1, true, p.block_c, positions, 1, 2, 4, widest_flat) > e_rows * 0.98)
                                 flat = same, take_flat = true;
