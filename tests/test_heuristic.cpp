@@ -54,6 +54,12 @@ schedule::Conv2DParams avx2_params(const LayerShape &s) {
     return schedule::conv2d_heuristic(g.layers.at(0), Halide::Target("x86-64-linux-avx2-fma"));
 }
 
+// The same with AVX-512.
+schedule::Conv2DParams avx512_params(const LayerShape &s) {
+    graph::Graph g = one_layer(s);
+    return schedule::conv2d_heuristic(g.layers.at(0), Halide::Target("x86-64-linux-avx512_skylake"));
+}
+
 }  // namespace
 
 TEST(Heuristic, ChoicesFitTheTemplate) {
@@ -239,9 +245,7 @@ TEST(Heuristic, FlatPositionsWhereNoBlockFitsTheWidth) {
     // AVX-512 has its own rule for flat blocks (4 x 6, channel tasks,
     // Avx512ChannelTasksKeepWeightsAndInputInL2): not the model's, so not
     // where 4 vectors do not divide the filters.
-    graph::Graph g = one_layer({13, 13, 384, 288, 3, 1, 1});
-    EXPECT_FALSE(
-        schedule::conv2d_heuristic(g.layers.at(0), Halide::Target("x86-64-linux-avx512_skylake")).flat_positions);
+    EXPECT_FALSE(avx512_params({13, 13, 384, 288, 3, 1, 1}).flat_positions);
 }
 
 // 1x1 layers on wide images whose filters split into pairs of vectors but not
@@ -301,27 +305,22 @@ TEST(Heuristic, DepthwiseOnFourKilobytePixelsTakeFourVectorBlocks) {
 // heuristic says what smaller blocks and row accumulators cost); 1x1 layers
 // with weights in L1 are not held to it.
 TEST(Heuristic, Avx512BlocksReuseEachWeightVectorSixTimes) {
-    const Halide::Target avx512("x86-64-linux-avx512_skylake");
-    auto params = [&](const LayerShape &s) {
-        graph::Graph g = one_layer(s);
-        return schedule::conv2d_heuristic(g.layers.at(0), avx512);
-    };
     for (const LayerShape &s : std::vector<LayerShape>{{56, 56, 64, 64, 3, 1, 1},
                                                        {28, 28, 128, 128, 3, 1, 1},
                                                        {14, 14, 256, 256, 3, 1, 1},
                                                        {7, 7, 512, 512, 3, 1, 1},
                                                        {14, 14, 512, 512, 1, 1, 1}}) {
-        const schedule::Conv2DParams p = params(s);
+        const schedule::Conv2DParams p = avx512_params(s);
         SCOPED_TRACE(p.to_json().dump());
         EXPECT_EQ(p.accumulate, "tile");
         EXPECT_GE(p.block_x * p.block_y, 6);
     }
     // 28 columns: 4 x 6 (the last block guarded), not the model's 4 x 4.
-    schedule::Conv2DParams p = params({28, 28, 128, 128, 3, 1, 1});
+    schedule::Conv2DParams p = avx512_params({28, 28, 128, 128, 3, 1, 1});
     EXPECT_EQ(p.block_c, 4);
     EXPECT_EQ(p.block_x, 6);
     // Weights in L1 (4 KB per vector): 4 positions allowed, as measured.
-    p = params({56, 56, 64, 256, 1, 1, 1});
+    p = avx512_params({56, 56, 64, 256, 1, 1, 1});
     EXPECT_EQ(p.block_c, 4);
     EXPECT_EQ(p.block_x, 4);
 }
@@ -332,16 +331,11 @@ TEST(Heuristic, Avx512BlocksReuseEachWeightVectorSixTimes) {
 // where a block's weights and the input would not share L2, the blocks
 // take fewer vectors, as wide as the registers allow.
 TEST(Heuristic, Avx512ChannelTasksKeepWeightsAndInputInL2) {
-    const Halide::Target avx512("x86-64-linux-avx512_skylake");
-    auto params = [&](const LayerShape &s) {
-        graph::Graph g = one_layer(s);
-        return schedule::conv2d_heuristic(g.layers.at(0), avx512);
-    };
-    EXPECT_TRUE(params({9, 9, 256, 256, 3, 1, 1}).parallel_channels);
-    EXPECT_TRUE(params({8, 8, 1280, 320, 1, 1, 1}).parallel_channels);
+    EXPECT_TRUE(avx512_params({9, 9, 256, 256, 3, 1, 1}).parallel_channels);
+    EXPECT_TRUE(avx512_params({8, 8, 1280, 320, 1, 1, 1}).parallel_channels);
     for (const LayerShape &s :
          std::vector<LayerShape>{{7, 7, 512, 512, 3, 1, 1}, {14, 14, 256, 256, 3, 1, 1}, {17, 17, 384, 384, 3, 1, 1}}) {
-        const schedule::Conv2DParams p = params(s);
+        const schedule::Conv2DParams p = avx512_params(s);
         SCOPED_TRACE(p.to_json().dump());
         EXPECT_TRUE(p.parallel_channels);
         EXPECT_TRUE(p.flat_positions);
@@ -350,7 +344,7 @@ TEST(Heuristic, Avx512ChannelTasksKeepWeightsAndInputInL2) {
         EXPECT_EQ(p.block_x, 6);
     }
     // 288 filters: 18 vectors, blocks of 3 (663 KB) with 444 KB of input.
-    const schedule::Conv2DParams p = params({17, 17, 384, 288, 3, 1, 1});
+    const schedule::Conv2DParams p = avx512_params({17, 17, 384, 288, 3, 1, 1});
     SCOPED_TRACE(p.to_json().dump());
     EXPECT_TRUE(p.parallel_channels);
     EXPECT_FALSE(p.flat_positions);
