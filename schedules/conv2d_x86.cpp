@@ -613,8 +613,8 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
                     // 4x7x7x512 0.91, 0.89; 13x13x512 vs 2 x 13 0.96, 0.96;
                     // 17x17x384 (885 KB) vs 2 x 14 0.88, 0.85; 14x14x256
                     // (590 KB) vs 2 x 14 row tasks 0.87, 0.88 (2 threads
-                    // 0.93, 1.03). Not tried where 4 vectors do not divide
-                    // the filters: 3 x 8 on 9x9x288 (498 KB) took 1.06,
+                    // 0.93, 1.03). Not where 4 vectors do not divide the
+                    // filters: flat 3 x 8 on 9x9x288 (498 KB) took 1.06,
                     // 1.06 the time of 3 x 9.
                     auto overflows_l2 = [&](int bc) { return block_weight_bytes(bc) + input_bytes > 1024 * 1024; };
                     if (wide && w > 0 && c.kernel_h > 1 && vectors % 4 == 0 && within_groups(4) &&
