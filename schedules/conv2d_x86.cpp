@@ -287,6 +287,8 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
         // 14x14x512->512 1.26 vs 1.37.
         const int64_t step = channels_per_step(layer, V);
         const int latency_accumulators = wide ? 10 : step > 1 || step == cin_group ? 8 : 12;
+        // The weights of a register block of bc vectors of filters, in bytes.
+        auto block_weight_bytes = [&](int bc) { return 4.0 * V * bc * double(cin_group) * double(window); };
         // AVX-512, where a 4-vector block's weights outgrow L1 (more than 8
         // KB per vector of filters): the tiles stream them from L2 at every
         // reduction step, and a block of fewer than 6 positions, which uses
@@ -295,8 +297,6 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
         // 1 thread, two runs: 3x3 14x14x256 2 x 14 vs 4 x 5 0.71, 0.80;
         // 7x7x512 4 x 4 vs 2 x 7 1.59, 1.54; 56x56x64 4 x 6 vs 4 x 4 0.86,
         // 0.89.
-        // The weights of a register block of bc vectors of filters, in bytes.
-        auto block_weight_bytes = [&](int bc) { return 4.0 * V * bc * double(cin_group) * double(window); };
         const bool streams_weights = wide && block_weight_bytes(1) > 8 * 1024;
         const int min_positions = static_cast<int>(
             std::clamp<int64_t>(w > 0 ? w : 4, 1, !wide ? 4 : streams_weights ? 6 : 1));

@@ -264,9 +264,8 @@ TEST(Heuristic, WideOneByOneLayersTakeTwoVectorBlocks) {
     EXPECT_EQ(avx2_params({56, 56, 64, 384, 1, 1, 1}).block_c, 3);
 }
 
-// Depthwise layers whose pixels lie 4 KB apart (1024 channels) and whose
-// blocks read more pixels along a kernel row than an L1 set has ways take
-// blocks of 4 vectors (conv2d_heuristic says what they measured).
+// Depthwise blocks of 2 vectors past 4 columns take 1 vector, except on
+// pixels 2 KB or 4 KB apart (conv2d_heuristic says what they measured).
 TEST(Heuristic, DepthwiseBlocksPastFourColumnsTakeOneVector) {
     // 2-vector blocks wider than 4 columns spill; one vector by the same
     // columns instead, for 3x3 and 5x5 windows.
@@ -288,6 +287,9 @@ TEST(Heuristic, DepthwiseBlocksPastFourColumnsTakeOneVector) {
     EXPECT_EQ(avx2_params({7, 7, 1024, 1024, 5, 1, 1024}).block_c, 4);
 }
 
+// Depthwise layers whose pixels lie 4 KB apart (1024 channels) and whose
+// blocks read more pixels along a kernel row than an L1 set has ways take
+// blocks of 4 vectors (conv2d_heuristic says what they measured).
 TEST(Heuristic, DepthwiseOnFourKilobytePixelsTakeFourVectorBlocks) {
     schedule::Conv2DParams p = avx2_params({7, 7, 1024, 1024, 3, 1, 1024});
     EXPECT_EQ(p.block_c, 4);
