@@ -1097,7 +1097,14 @@ void schedule_channels_tile(lower::LayerStage &s, Func store, bool is_output, co
     }
     if (padded_filters) {
         s.conv.bound_extent(d.c, cb);
-        if (s.layer->conv.use_bias) s.bias.compute_root();   // zeros past the filters, once per call
+        // The bias with zeros past the filters, once per call, up to the
+        // end of the last block: Halide would compute only the filters the
+        // stored outputs need, and the last block's other lanes would start
+        // from uninitialised memory (denormal garbage there made every FMA
+        // of those lanes take a microcode assist: 3x3 38x38x512->84, 44 of
+        // 128 lanes, 0.49x oneDNN before, 1 thread).
+        const int blocks_end = static_cast<int>((F + cb - 1) / cb * cb);
+        if (s.layer->conv.use_bias) s.bias.compute_root().bound(d.c, 0, blocks_end);
     }
     const int64_t cin_group = s.layer->in_channels / s.layer->conv.groups;
     const bool unrolled_window = few_taps(*s.layer);
@@ -1120,11 +1127,13 @@ void schedule_channels_tile(lower::LayerStage &s, Func store, bool is_output, co
     if (!copies_padded_input(*s.layer, p)) return;   // reads the input directly
     if (local_pad) {
         copy_padded(s.padded, d.y);
-        if (unrolled_window && !pad_at && !flat) {
+        if (unrolled_window && !pad_at && !flat && !guarded_columns) {
             // Row by row, as the output rows need them, in a buffer of a few
             // rows (Halide folds it): the rows stay in L1 between the three
             // output rows that read each. Depthwise 112x112x32, 1 thread:
             // 0.168 vs 0.179 ms; 3x3 56x56x64 lost 3% so, hence only here.
+            // Not under guarded columns: each row is then computed for the
+            // columns stored only, not the whole last block's (below).
             s.padded.store_at(store, t).compute_at(store, yio);
         } else {
             s.padded.compute_at(pad_at.value_or(LoopLevel(store, t)));
@@ -1134,6 +1143,19 @@ void schedule_channels_tile(lower::LayerStage &s, Func store, bool is_output, co
         s.padded.compute_root().fuse(d.y, d.n, yn);
         copy_padded(s.padded, yn);
         if (p.parallel) s.padded.parallel(yn);
+    }
+    // A guarded last column block is computed whole, past the image, and
+    // reads the copy that far. Halide sizes the copy's buffer for it but
+    // computed only the columns the stored outputs need, so those blocks
+    // summed uninitialised memory into accumulators never stored: correct,
+    // but stale pointers read as denormal floats took microcode assists
+    // (3x3 28x28x40->20 in 2 x 12 blocks, 1 thread: 0.24 ms with denormals
+    // flushed, 0.4-4.1 ms without, depending on what the buffer held).
+    if (guarded_columns) {
+        const graph::Conv2D &cv = s.layer->conv;
+        const int64_t width = s.layer->output.shape[2];
+        const int64_t computed = (width + bx - 1) / bx * bx;
+        s.padded.bound_extent(d.x, static_cast<int>((computed - 1) * cv.stride_w + (cv.kernel_w - 1) * cv.dilation_w + 1));
     }
     if (s.layer->in_channels >= V) {
         s.padded.vectorize(d.c, V, TailStrategy::GuardWithIf);

@@ -80,5 +80,8 @@ void link_halide_hooks();
 // How many intermediate buffers Halide has had to take from the system
 // (rather than from the cache of freed ones): for tests.
 uint64_t halide_fresh_allocations();
+// From now on, fill every buffer handed to Halide with these bits (0: stop),
+// so that a pipeline which reads memory it never wrote reads them: for tests.
+void fill_halide_buffers(uint32_t bits);
 
 }  // namespace convpipe::detail

@@ -2,6 +2,7 @@
 // so that an application may override them (HalideRuntime.h).
 #include <HalideRuntime.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <cstdlib>
@@ -37,6 +38,7 @@ struct BlockCache {
     BlockCache() { free_blocks.reserve(kSlots); }
     std::mutex mutex;
     std::atomic<uint64_t> fresh{0};  // blocks taken from the system
+    std::atomic<uint32_t> fill{0};   // bits every block handed out is filled with (0: none)
     std::vector<Block> free_blocks;
     size_t cached_bytes = 0;
 };
@@ -48,10 +50,8 @@ BlockCache &cache() {
 
 size_t &block_size(void *p) { return *reinterpret_cast<size_t *>(static_cast<char *>(p) - kAlignment); }
 
-}  // namespace
-
-extern "C" void *halide_malloc(void *, size_t size) {
-    size = (size + kAlignment - 1) / kAlignment * kAlignment;
+// A kept block of at least `size` bytes, else a fresh one.
+void *take_block(size_t size) {
     BlockCache &c = cache();
     {
         std::lock_guard<std::mutex> lock(c.mutex);
@@ -77,6 +77,16 @@ extern "C" void *halide_malloc(void *, size_t size) {
     return p;
 }
 
+}  // namespace
+
+extern "C" void *halide_malloc(void *, size_t size) {
+    size = (size + kAlignment - 1) / kAlignment * kAlignment;
+    void *p = take_block(size);
+    if (const uint32_t bits = cache().fill.load(std::memory_order_relaxed); bits != 0 && p)
+        std::fill_n(static_cast<uint32_t *>(p), size / sizeof(uint32_t), bits);
+    return p;
+}
+
 extern "C" void halide_free(void *, void *p) {
     if (!p) return;
     size_t size = block_size(p);
@@ -96,4 +106,5 @@ namespace convpipe::detail {
 // Referenced from Pipeline so that these definitions are always linked in.
 void link_halide_hooks() {}
 uint64_t halide_fresh_allocations() { return cache().fresh.load(); }
+void fill_halide_buffers(uint32_t bits) { cache().fill.store(bits); }
 }  // namespace convpipe::detail
