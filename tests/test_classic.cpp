@@ -173,17 +173,17 @@ Tensor run_case(const GoldenCase &c) {
 // --- the seed's numbers ------------------------------------------------------------
 TEST(ClassicSeed, NumpyConvolveFull) {
     Tensor x = vec({0, 0, 1, 1, 1, 0, 0});
-    EXPECT_EQ(convolve(x, x).values(), (std::vector<float>{0, 0, 0, 0, 1, 2, 3, 2, 1, 0, 0, 0, 0}));
+    EXPECT_EQ(convolve(x, x).values(), (Values{0, 0, 0, 0, 1, 2, 3, 2, 1, 0, 0, 0, 0}));
 }
 
 TEST(ClassicSeed, NumpyConvolveSame) {
     Tensor x = vec({0, 0, 1, 1, 1, 0, 0});
-    EXPECT_EQ(convolve(x, x, Mode::Same).values(), (std::vector<float>{0, 1, 2, 3, 2, 1, 0}));
+    EXPECT_EQ(convolve(x, x, Mode::Same).values(), (Values{0, 1, 2, 3, 2, 1, 0}));
 }
 
 TEST(ClassicSeed, NumpyConvolveWith101) {
     Tensor x = vec({0, 0, 1, 1, 1, 0, 0});
-    EXPECT_EQ(convolve(x, vec({1, 0, 1})).values(), (std::vector<float>{0, 0, 1, 1, 2, 1, 1, 0, 0}));
+    EXPECT_EQ(convolve(x, vec({1, 0, 1})).values(), (Values{0, 0, 1, 1, 2, 1, 1, 0, 0}));
 }
 
 // --- against numpy and scipy -----------------------------------------------------------

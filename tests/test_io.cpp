@@ -133,7 +133,7 @@ TEST(Tensor, ConstructorsCheckShapes) {
     for (float v : z.values()) EXPECT_EQ(v, 0.0f);
 
     Tensor t({2, 2}, {1, 2, 3, 4});
-    EXPECT_EQ(t.values(), (std::vector<float>{1, 2, 3, 4}));
+    EXPECT_EQ(t.values(), (Values{1, 2, 3, 4}));
     EXPECT_THAT(error_of([] { Tensor({2, 2}, {1, 2, 3}); }),
                 AllOf(HasSubstr("[2, 2]"), HasSubstr("needs 4 values, got 3")));
     EXPECT_THAT(error_of([] { Tensor({3, -2}); }), HasSubstr("[3, -2]"));
@@ -195,6 +195,22 @@ TEST(Tensor, ResizeReusesStorage) {
     EXPECT_EQ(t.data(), before);
     EXPECT_THAT(error_of([&] { t.resize({-1}); }), HasSubstr("must not be negative"));
     EXPECT_EQ(t.shape(), (Shape{5, 4}));  // unchanged after a failed resize
+}
+
+// Every tensor's values start on a cache line, small or large (a large
+// block from malloc starts 16 bytes past a page), however made: the
+// kernels' 64-byte vectors then never straddle two lines.
+TEST(Tensor, ValuesStartOnACacheLine) {
+    auto aligned = [](const Tensor &t) { return reinterpret_cast<uintptr_t>(t.data()) % 64 == 0; };
+    for (int64_t n : {1, 3, 17, 1000, 300 * 1000, 4 * 1000 * 1000}) {
+        Tensor t({n});
+        EXPECT_TRUE(aligned(t)) << n << " values";
+        EXPECT_TRUE(aligned(Tensor({n}, std::vector<float>(static_cast<size_t>(n), 1.0f)))) << n << " values";
+        EXPECT_TRUE(aligned(t.reshaped({1, n}))) << n << " values, reshaped";
+        Tensor grown({1});
+        grown.resize({n});
+        EXPECT_TRUE(aligned(grown)) << n << " values, resized";
+    }
 }
 
 TEST(Tensor, NhwcShape) {
@@ -311,7 +327,7 @@ TEST(Npy, SaveZeroDAndEmpty) {
     EXPECT_THAT(read_bytes(p0), HasSubstr("'shape': ()"));
     Tensor s = load_npy(p0);
     EXPECT_EQ(s.rank(), 0);
-    EXPECT_EQ(s.values(), std::vector<float>{3.5f});
+    EXPECT_EQ(s.values(), Values{3.5f});
 
     const std::string pe = temp_path("e.npy");
     save_npy(Tensor({0, 5}), pe);
@@ -441,7 +457,7 @@ TEST(NpyErrors, HandWrittenHeadersAreParsedLeniently) {
                                float_bytes({1, 2, 3, 4}), 2));
     Tensor t = load_npy(path);
     ASSERT_EQ(t.shape(), (Shape{2, 2}));
-    EXPECT_EQ(t.values(), (std::vector<float>{1, 3, 2, 4}));  // column-major on disk
+    EXPECT_EQ(t.values(), (Values{1, 3, 2, 4}));  // column-major on disk
 }
 
 TEST(NpyErrors, CorruptedHeadersNeverCrash) {

@@ -419,7 +419,7 @@ namespace {
 json weight_json(const Weight &w, bool include_weights) {
     if (!include_weights) return json{{"baked", true}};
     // Nested array in the weight's shape.
-    const std::vector<float> &v = w.value.values();
+    const Values &v = w.value.values();
     size_t pos = 0;
     std::function<json(size_t)> nest = [&](size_t depth) -> json {
         if (depth == w.shape.size()) return v[pos++];

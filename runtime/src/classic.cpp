@@ -79,7 +79,7 @@ void check_fits_halide(const char *what, const char *name, int64_t elements) {
 struct ConvCall {
     const float *image = nullptr;
     int64_t height = 0, width = 0;
-    std::vector<float> kernel;
+    Values kernel;
     int64_t kernel_h = 0, kernel_w = 0;
     int64_t offset_y = 0, offset_x = 0;
     Boundary boundary = Boundary::Fill;

@@ -420,7 +420,7 @@ void save_npy(const Tensor &tensor, const std::string &path) {
     for (size_t i = 0; i < len_bytes; ++i) out += static_cast<char>((hlen >> (8 * i)) & 0xFF);
     out += header;
 
-    std::vector<float> data = tensor.values();
+    Values data = tensor.values();
     to_host_order(reinterpret_cast<unsigned char *>(data.data()), data.size(), 4, true);
 
     std::FILE *f = std::fopen(path.c_str(), "wb");

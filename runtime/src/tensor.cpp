@@ -38,7 +38,7 @@ int64_t shape_elements(const Shape &shape) {
 // Rejects shapes whose element count cannot be held in a std::vector<float>.
 static size_t checked_elements(const Shape &shape) {
     int64_t n = shape_elements(shape);
-    std::vector<float> probe;
+    Values probe;
     if (static_cast<uint64_t>(n) > probe.max_size()) {
         throw Error("invalid tensor shape " + shape_to_string(shape) + ": too many elements (" +
                     std::to_string(n) + ")");
@@ -51,7 +51,7 @@ Tensor::Tensor(Shape shape) : shape_(std::move(shape)) {
 }
 
 Tensor::Tensor(Shape shape, std::vector<float> values)
-    : shape_(std::move(shape)), values_(std::move(values)) {
+    : shape_(std::move(shape)), values_(values.begin(), values.end()) {
     size_t n = checked_elements(shape_);
     if (values_.size() != n) {
         throw Error("tensor of shape " + shape_to_string(shape_) + " needs " + std::to_string(n) +
@@ -109,7 +109,9 @@ Tensor Tensor::reshaped(Shape shape) const {
                     std::to_string(values_.size()) + " values) to " + shape_to_string(shape) +
                     " (" + std::to_string(n) + " values)");
     }
-    return Tensor(std::move(shape), values_);
+    Tensor t = *this;
+    t.shape_ = std::move(shape);
+    return t;
 }
 
 void Tensor::resize(const Shape &shape) {
