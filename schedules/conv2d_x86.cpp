@@ -341,10 +341,18 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
         // 0.88; 0.84, 0.92. 9x9x512->18 (3 x 3 for 2 x 6) 0.78, 0.78; 0.79,
         // 0.85. 13x13x256->12 (2 x 5 for 1 x 13) 0.87, 0.93; 0.87, 0.94.
         // 25x25x96->10 (2 x 5 for 1 x 13) 0.79, 0.84; 0.90, 0.85.
+        // AVX-512, five vectors of filters (65-80 filters, padded or not):
+        // one block of all five by up to 5 columns (25 accumulators), where
+        // blocks of up to 4 vectors leave a last block of one vector
+        // (load-bound, 6 accumulators) or, unpadded, shift a 4-vector block
+        // back over the first. ab_static.sh, Cascade Lake, 1 thread, time vs
+        // the former pick, two runs: 1x1 19x19x480->80 vs 1 x 10 0.69, 0.69
+        // (5 x 4: 0.75); 73x73x64->80 vs 1 x 15 0.75, 0.74; 3x3
+        // 33x33x72->72 vs 4 x 6 0.89, 0.89 (3 x 9: 0.95, 2 x 11:
+        // 0.94-0.98).
+        const bool one_block_of_all = wide ? vectors == 5 : paddable && (vectors == 2 || vectors == 3);
         const int all_vectors =
-            !wide && paddable && (vectors == 2 || vectors == 3) && within_groups(static_cast<int>(vectors))
-                ? static_cast<int>(vectors)
-                : 0;
+            one_block_of_all && within_groups(static_cast<int>(vectors)) ? static_cast<int>(vectors) : 0;
         // The model's best block into `into`, over an output of `across` x
         // `down` positions: up to max_by rows, at least fewest_bc vectors
         // (only_bc where given, else all_vectors where set), at least
@@ -354,7 +362,8 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
                               int fewest_bc, int fewest, int widest_block) {
             double best = -1;
             if (only_bc == 0) only_bc = all_vectors;
-            for (int bc = static_cast<int>(std::min<int64_t>(wide ? 4 : 3, vectors)); bc >= fewest_bc; bc--) {
+            const int most_bc = std::max(only_bc, static_cast<int>(std::min<int64_t>(wide ? 4 : 3, vectors)));
+            for (int bc = most_bc; bc >= fewest_bc; bc--) {
                 if (!within_groups(bc) || (only_bc > 0 && bc != only_bc)) continue;
                 for (int by = 1; by <= max_by && (down <= 0 || by <= down); by++)
                     for (int bx = std::min(widest_block, (registers - bc - 1) / (bc * by)); bx * by >= fewest; bx--) {
@@ -744,6 +753,26 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
                     // of 6 runs); 1x1 7x7x240->40 0.91x and 0.96x.
                     const bool reads_input_in_place = p.pad == "in_place" || !graph::needs_zero_padding(c);
                     if (reads_input_in_place && h % p.rows != 0) p.rows = 1;
+                }
+                // AVX-512 row tasks whose block's weights and the task's
+                // input rows overflow the L2 (1 MB on Cascade Lake): every
+                // column block would stream its weights from L3. Fewer
+                // vectors per block, as for channel tasks above, the columns
+                // the model rates best for them. ab_static.sh, 1 thread, time
+                // vs the former pick, two runs: 3x3 38x38x512->84 (4 x 6:
+                // 1.2 MB of weights per block, 330 KB of input rows) in 2 x
+                // 14 0.60, 0.61 (2 x 13 0.56, 0.56; 3 x 9 0.66, 0.69; 3 x 8
+                // 0.66, 0.66); 19x19x1024->126 (3 x 8: 1.8 MB) in 1 x 10
+                // 0.83, 0.77.
+                if (wide && !p.parallel_channels && p.rows > 0 && w > 0 && !few_taps(layer)) {
+                    const double task_input = 4.0 * double(w * c.stride_w) * double(layer.in_channels) *
+                                              double((p.rows - 1) * c.stride_h + (c.kernel_h - 1) * c.dilation_h + 1);
+                    auto overflows = [&](int bc) { return block_weight_bytes(bc) + task_input > 1024 * 1024; };
+                    if (p.block_c > 1 && overflows(p.block_c)) {
+                        int bc = p.block_c;
+                        while (bc > 1 && (overflows(bc) || !within_groups(bc))) bc--;
+                        choose_block(1, tiles_guard_columns, bc);
+                    }
                 }
             }
         } else {

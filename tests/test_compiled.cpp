@@ -416,6 +416,10 @@ INSTANTIATE_TEST_SUITE_P(
         // AVX-512's flat 4 x 6 blocks with kernel rows outside, in channel
         // tasks.
         FixedShapeCase{"1x7x7x64->128 3x3", R"({"accumulate": "tile", "pack_weights": true, "block_c": 4, "block_x": 6, "parallel_channels": true, "rows": 0, "flat_positions": true, "kernel_rows_outer": true})"},
+        // AVX-512's one block of five vectors over padded filters, and its
+        // 2-vector row-task blocks, 14 wide, over filters padded to 6.
+        FixedShapeCase{"1x9x11x16->72 3x3", R"({"accumulate": "tile", "pack_weights": true, "block_c": 5, "block_x": 5, "rows": 3})"},
+        FixedShapeCase{"1x7x30x32->84 3x3", R"({"accumulate": "tile", "pack_weights": true, "block_c": 2, "block_x": 14, "rows": 1})"},
         // Column blocks that do not divide the width: the last one guarded.
         FixedShapeCase{"1x7x7x32->16 3x3", R"({"accumulate": "tile", "block_x": 4})"},
         FixedShapeCase{"1x15x15x16->24 3x3 s2", R"({"accumulate": "tile", "block_x": 3, "channels_inner": true})"},

@@ -355,3 +355,42 @@ TEST(Heuristic, Avx512ChannelTasksKeepWeightsAndInputInL2) {
     const double block_weights = 4.0 * 16 * p.block_c * 384 * 9, input = 4.0 * 17 * 17 * 384;
     EXPECT_LE(block_weights + input, 1024.0 * 1024);
 }
+
+// AVX-512 row tasks likewise: where a block's weights and the task's input
+// rows would overflow L2, fewer vectors per block, wider; not where they fit.
+TEST(Heuristic, Avx512RowTasksKeepABlocksWeightsAndInputInL2) {
+    struct Case {
+        LayerShape shape;
+        int block_c;
+    };
+    for (const Case &c : {Case{{38, 38, 512, 84, 3, 1, 1}, 2}, Case{{19, 19, 1024, 126, 3, 1, 1}, 1}}) {
+        const schedule::Conv2DParams p = avx512_params(c.shape);
+        SCOPED_TRACE(p.to_json().dump());
+        EXPECT_FALSE(p.parallel_channels);
+        EXPECT_GT(p.rows, 0);
+        EXPECT_EQ(p.block_c, c.block_c);
+        EXPECT_GE(p.block_x, 10);
+        const LayerShape &s = c.shape;
+        const double block_weights = 4.0 * 16 * p.block_c * s.c * s.k * s.k;
+        const double task_input = 4.0 * s.w * s.c * (p.rows + s.k - 1);
+        EXPECT_LE(block_weights + task_input, 1024.0 * 1024);
+    }
+    // 56x56x64: 147 KB of weights per 4-vector block.
+    EXPECT_EQ(avx512_params({56, 56, 64, 64, 3, 1, 1}).block_c, 4);
+}
+
+// AVX-512, 65-80 filters (five vectors, padded or not): one block of all
+// five, 5 columns.
+TEST(Heuristic, Avx512FiveVectorsOfFiltersTakeOneBlock) {
+    for (const LayerShape &s :
+         std::vector<LayerShape>{{19, 19, 480, 80, 1, 1, 1}, {73, 73, 64, 80, 1, 1, 1}, {33, 33, 72, 72, 3, 1, 1}}) {
+        const schedule::Conv2DParams p = avx512_params(s);
+        SCOPED_TRACE(p.to_json().dump());
+        EXPECT_EQ(p.accumulate, "tile");
+        EXPECT_EQ(p.block_c, 5);
+        EXPECT_EQ(p.block_x, 5);
+    }
+    // Four or six vectors keep blocks of at most four.
+    EXPECT_LE(avx512_params({33, 33, 72, 64, 3, 1, 1}).block_c, 4);
+    EXPECT_LE(avx512_params({33, 33, 72, 96, 3, 1, 1}).block_c, 4);
+}
