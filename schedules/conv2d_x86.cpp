@@ -557,8 +557,21 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
             // 28x28x120: 0.047 ms in 4, 0.065 in 14).
             p.rows = 8;
             if (h > 0) {
-                const int64_t tasks = row_tasks_wanted(layer);
-                p.rows = static_cast<int>(rows_per_task(h, layer.output.shape[0], tasks, p.block_y));
+                int64_t tasks = row_tasks_wanted(layer);
+                // AVX-512, several images, a window of several rows over a
+                // padded copy: fewer row tasks per image while the batch
+                // still gives 16 or more in all. Each task pads its rows
+                // and the window's halo, so taller tasks copy less (1x1
+                // layers copy no halo: 4x14x14x256->1024 in 2-row tasks took
+                // 1.03, 1.04 the time at 2 threads).
+                // ab_static.sh, Cascade Lake, time vs 8 tasks per image, two
+                // runs, 1 thread; 2 threads: 3x3 8x56x56x64 in 28-row tasks
+                // 1.01, 1.01; 0.95, 0.95. 16x14x14x64 in whole images (224
+                // one-row tasks before) 0.93, 0.95; 0.87, 0.86.
+                const int64_t images = layer.output.shape[0];
+                if (wide && images > 1 && c.kernel_h > 1 && graph::needs_zero_padding(c))
+                    while (tasks > 1 && tasks * images >= 32) tasks /= 2;
+                p.rows = static_cast<int>(rows_per_task(h, images, tasks, p.block_y));
                 // Images too short for eight row tasks, or with no even split
                 // into them, split over channel blocks instead when every
                 // task can read the whole input from L2: 3x3 7x7x512 at 2

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "convpipe/graph.h"
+#include "convpipe/notation.h"
 #include "convpipe/schedule.h"
 
 using namespace convpipe;
@@ -377,6 +378,21 @@ TEST(Heuristic, Avx512RowTasksKeepABlocksWeightsAndInputInL2) {
     }
     // 56x56x64: 147 KB of weights per 4-vector block.
     EXPECT_EQ(avx512_params({56, 56, 64, 64, 3, 1, 1}).block_c, 4);
+}
+
+// AVX-512 batches of 3x3 layers: fewer, taller row tasks per image, while
+// the batch still gives 16 tasks or more; one image keeps eight.
+TEST(Heuristic, Avx512BatchesTakeTallerRowTasks) {
+    auto rows = [](const char *notation) {
+        graph::Graph g = graph::parse_conv_notation(notation, "conv");
+        return schedule::conv2d_heuristic(g.layers.at(0), Halide::Target("x86-64-linux-avx512_skylake")).rows;
+    };
+    EXPECT_EQ(rows("8x56x56x64->64 3x3"), 28);
+    EXPECT_EQ(rows("16x14x14x64->64 3x3"), 14);
+    EXPECT_EQ(rows("1x56x56x64->64 3x3"), 7);
+    EXPECT_EQ(rows("2x28x28x128->128 3x3"), rows("1x28x28x128->128 3x3"));
+    // 1x1 layers pad no halo: their tasks stay as for one image.
+    EXPECT_EQ(rows("4x14x14x256->1024 1x1"), rows("1x14x14x256->1024 1x1"));
 }
 
 // AVX-512, 65-80 filters (five vectors, padded or not): one block of all
