@@ -42,8 +42,8 @@ constexpr uint32_t kSmallestDenormal = 0x00000001u;
 // Small buffers of a fixed size Halide keeps on the stack: fill the stack
 // below this frame, where the pipeline's frames will lie, with the bits too.
 __attribute__((noinline)) void fill_stack(uint32_t bits) {
-    volatile uint32_t area[64 * 1024];
-    for (uint32_t &v : const_cast<uint32_t(&)[64 * 1024]>(area)) v = bits;
+    volatile uint32_t area[64 * 1024];   // volatile: the writes stay
+    for (size_t i = 0; i < sizeof(area) / sizeof(area[0]); i++) area[i] = bits;
 }
 
 }  // namespace
