@@ -1063,8 +1063,15 @@ void schedule_channels_tile(lower::LayerStage &s, Func store, bool is_output, co
     // vectors of V channels, the last shifted inwards, in blocks of cb / V
     // vectors whose last is guarded (resolved at generation time).
     // bench_layers, 1 thread, vs masked: 3x3/2 224x224x3->20 0.87x the
-    // time, 1x1 20x20x256->20 0.96x.
-    const bool shifted_last_vector = padded_filters && is_output && F % cb >= V;
+    // time, 1x1 20x20x256->20 0.96x. Not under guarded columns: there
+    // LLVM then kept every column of the last column block (3x3
+    // 20x20x40->20 in 2 x 14 blocks, AVX-512: 28 FMAs per step in the
+    // 6-column block, 12 with masked stores; tests/test_generated_code.cpp;
+    // AVX2, 3 x 3 blocks: 16 vs 12 per step of two channels, unmeasured).
+    // bench_layers, AVX-512, 1 thread, ratio to oneDNN, shifted -> masked:
+    // 3x3 20x20x40->20 0.75x -> 0.90-0.94x, 1x1 20x20x256->20 0.81x ->
+    // 1.06x, 20x20x256->36 0.93x -> 1.01x.
+    const bool shifted_last_vector = padded_filters && is_output && F % cb >= V && !guarded_columns;
     Var cv("cv"), cvo("cvo");
     // Flat positions (s.flat_width): the sum is computed per task and
     // channel block, its register blocks running through the task's
