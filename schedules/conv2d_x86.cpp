@@ -289,6 +289,11 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
         const int latency_accumulators = wide ? 10 : step > 1 || step == cin_group ? 8 : 12;
         // The weights of a register block of bc vectors of filters, in bytes.
         auto block_weight_bytes = [&](int bc) { return 4.0 * V * bc * double(cin_group) * double(window); };
+        // Whether a block's weights and the input a task reads would
+        // overflow AVX-512's L2 (1 MB on Cascade Lake).
+        auto overflows_l2 = [&](int bc, double task_input) {
+            return block_weight_bytes(bc) + task_input > 1024 * 1024;
+        };
         // AVX-512, where a 4-vector block's weights outgrow L1 (more than 8
         // KB per vector of filters): the tiles stream them from L2 at every
         // reduction step, and a block of fewer than 6 positions, which uses
@@ -638,14 +643,14 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
                     // 0.93, 1.03). Not where 4 vectors do not divide the
                     // filters: flat 3 x 8 on 9x9x288 (498 KB) took 1.06,
                     // 1.06 the time of 3 x 9.
-                    auto overflows_l2 = [&](int bc) { return block_weight_bytes(bc) + input_bytes > 1024 * 1024; };
                     if (wide && w > 0 && c.kernel_h > 1 && vectors % 4 == 0 && within_groups(4) &&
                         block_weight_bytes(4) > 512 * 1024) {
                         p.block_c = 4, p.block_x = 6, p.block_y = 1;
                         p.flat_positions = true;
                         p.kernel_rows_outer = true;
-                    } else if (wide && p.block_c > 1 && overflows_l2(p.block_c)) {
-                        while (p.block_c > 1 && (overflows_l2(p.block_c) || !within_groups(p.block_c))) p.block_c--;
+                    } else if (wide && p.block_c > 1 && overflows_l2(p.block_c, input_bytes)) {
+                        while (p.block_c > 1 && (overflows_l2(p.block_c, input_bytes) || !within_groups(p.block_c)))
+                            p.block_c--;
                         p.block_x = static_cast<int>(std::min<int64_t>(w, (registers - p.block_c - 1) / p.block_c));
                         p.block_y = 1;
                     }
@@ -780,10 +785,9 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
                 if (wide && !p.parallel_channels && p.rows > 0 && w > 0 && !few_taps(layer)) {
                     const double task_input = 4.0 * double(w * c.stride_w) * double(layer.in_channels) *
                                               double((p.rows - 1) * c.stride_h + (c.kernel_h - 1) * c.dilation_h + 1);
-                    auto overflows = [&](int bc) { return block_weight_bytes(bc) + task_input > 1024 * 1024; };
-                    if (p.block_c > 1 && overflows(p.block_c)) {
+                    if (p.block_c > 1 && overflows_l2(p.block_c, task_input)) {
                         int bc = p.block_c;
-                        while (bc > 1 && (overflows(bc) || !within_groups(bc))) bc--;
+                        while (bc > 1 && (overflows_l2(bc, task_input) || !within_groups(bc))) bc--;
                         choose_block(1, tiles_guard_columns, bc);
                     }
                 }
