@@ -506,8 +506,7 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
                 // 28x28x1024 (bx 4) 1.00, 1.00, nor at other strides:
                 // 7x7x960 1.52, 1.23; 14x14x512 1.06, 1.02; 14x14x576
                 // 1.29, 1.26.
-                const int64_t row_pixels =
-                    int64_t(p.block_x - 1) * c.stride_w + int64_t(c.kernel_w - 1) * c.dilation_w + 1;
+                const int64_t row_pixels = graph::window_w(c).input_span(p.block_x);
                 if (!wide && depthwise && layer.in_channels % 1024 == 0 && row_pixels > 8 && vectors % 4 == 0)
                     p.block_c = 4;
             }
@@ -784,7 +783,7 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
                 // 0.83, 0.77.
                 if (wide && !p.parallel_channels && p.rows > 0 && w > 0 && !few_taps(layer)) {
                     const double task_input = 4.0 * double(w * c.stride_w) * double(layer.in_channels) *
-                                              double((p.rows - 1) * c.stride_h + (c.kernel_h - 1) * c.dilation_h + 1);
+                                              double(graph::window_h(c).input_span(p.rows));
                     if (p.block_c > 1 && overflows_l2(p.block_c, task_input)) {
                         int bc = p.block_c;
                         while (bc > 1 && (overflows_l2(bc, task_input) || !within_groups(bc))) bc--;
@@ -1205,10 +1204,9 @@ void schedule_channels_tile(lower::LayerStage &s, Func store, bool is_output, co
     // (3x3 28x28x40->20 in 2 x 12 blocks, 1 thread: 0.24 ms with denormals
     // flushed, 0.4-4.1 ms without, depending on what the buffer held).
     if (guarded_columns) {
-        const graph::Conv2D &cv = s.layer->conv;
         const int64_t width = s.layer->output.shape[2];
         const int64_t computed = (width + bx - 1) / bx * bx;
-        s.padded.bound_extent(d.x, static_cast<int>((computed - 1) * cv.stride_w + (cv.kernel_w - 1) * cv.dilation_w + 1));
+        s.padded.bound_extent(d.x, static_cast<int>(graph::window_w(s.layer->conv).input_span(computed)));
     }
     if (s.layer->in_channels >= V) {
         s.padded.vectorize(d.c, V, TailStrategy::GuardWithIf);

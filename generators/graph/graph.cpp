@@ -62,9 +62,7 @@ int64_t SpatialWindow::pad_before(int64_t in) const {
 }
 
 bool needs_zero_padding(const Conv2D &c) {
-    SpatialWindow wh{c.kernel_h, c.stride_h, c.dilation_h, c.padding};
-    SpatialWindow ww{c.kernel_w, c.stride_w, c.dilation_w, c.padding};
-    return c.padding == Padding::Same && (wh.extent() > 1 || ww.extent() > 1);
+    return c.padding == Padding::Same && (window_h(c).extent() > 1 || window_w(c).extent() > 1);
 }
 
 const Layer *Graph::find_layer(const std::string &n) const {
@@ -96,10 +94,10 @@ std::vector<Value> Graph::output_values() const {
     return out;
 }
 
-namespace {
-
 SpatialWindow window_h(const Conv2D &c) { return {c.kernel_h, c.stride_h, c.dilation_h, c.padding}; }
 SpatialWindow window_w(const Conv2D &c) { return {c.kernel_w, c.stride_w, c.dilation_w, c.padding}; }
+
+namespace {
 
 // Concrete shapes of every value, in graph order, for concrete call inputs.
 std::vector<std::pair<std::string, Shape>> concrete_shapes(const Graph &g, const std::vector<Shape> &given) {

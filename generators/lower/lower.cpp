@@ -73,8 +73,7 @@ LayerStage lower_conv(const graph::Layer &layer, const InputBinding &in, const I
     const std::string &name = layer.name;
 
     Expr in_w = in.extent[1], in_h = in.extent[2];
-    graph::SpatialWindow wh{p.kernel_h, p.stride_h, p.dilation_h, p.padding};
-    graph::SpatialWindow ww{p.kernel_w, p.stride_w, p.dilation_w, p.padding};
+    const graph::SpatialWindow wh = graph::window_h(p), ww = graph::window_w(p);
     Expr pad_top = 0, pad_left = 0;
     if (p.padding == graph::Padding::Same) {
         s.out_height = (in_h + p.stride_h - 1) / p.stride_h;

@@ -76,7 +76,13 @@ struct SpatialWindow {
     int64_t output_size(int64_t input_size) const;   // <= 0 when too small
     int64_t pad_before(int64_t input_size) const;    // 'same' only, else 0
     int64_t extent() const { return int64_t(kernel - 1) * dilation + 1; }
+    // Input pixels that `outputs` consecutive outputs read.
+    int64_t input_span(int64_t outputs) const { return (outputs - 1) * stride + extent(); }
 };
+
+// A conv's windows along rows (h) and columns (w).
+SpatialWindow window_h(const Conv2D &conv);
+SpatialWindow window_w(const Conv2D &conv);
 
 // Whether a conv can read outside its input ('same' with a window wider than
 // one pixel); otherwise its reads are all inside and need no zeros.
