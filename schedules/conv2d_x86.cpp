@@ -615,8 +615,35 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
                 // where the weights row tasks would re-stream are twice it
                 // (3x3 19x19x1024->126: 1.4 MB of input, 4.5 MB of weights).
                 const bool input_fits = input_bytes <= 1024 * 1024 || (restreams_weights && 2 * input_bytes <= weight_bytes);
-                if ((h < 8 || p.rows == 0 || restreams_weights) && F / (int64_t(V) * p.block_c) >= 4 &&
-                    !few_taps(layer) && input_fits) {
+                const bool channel_tasks_pay = (h < 8 || p.rows == 0 || restreams_weights) &&
+                                               F / (int64_t(V) * p.block_c) >= 4 && !few_taps(layer) && input_fits;
+                // AVX-512: a row task runs every channel block over each
+                // output row, so it reads all the layer's weights once per
+                // row; from 640 KB (5/8 of the L2) they no longer stay there
+                // next to the input rows, whatever the row's width. So
+                // channel tasks, in flat 4 x 6 blocks (below), where those
+                // divide the filters. ab_static.sh, time vs row tasks, two
+                // runs, 1 thread; 2 threads: 3x3/2 31x31x128->256 (1.15
+                // MB) 0.81, 0.82; 0.93, 0.93. 3x3 19x19x1024->126 (4.5 MB,
+                // row tasks of 1 x 10 blocks) 0.83, 0.86; 0.81, 0.82. 7x7
+                // 64x64x64 (784 KB, 4 tasks of 16 rows) 1.01, 0.84; 0.82,
+                // 0.87. 7x1 17x17x160->192 (840 KB, 6 tasks) 1.00, 0.99;
+                // 0.95, 0.96. Not below: 3x3 (576 KB) 23x23x128 1.02,
+                // 1.03; 2x17x17x128 1.04, 1.04; 2x28x28x128 1.02, 1.01;
+                // 56x56x128/2 1.09, 1.06 (1 thread, flat channel tasks of
+                // the whole image). Nor 1x1 layers (14x14x512->512, 1 MB:
+                // 1.00, 1.00), nor other blocks: 1x7 17x17x160->160 in 2 x
+                // 12 blocks took 1.20, 1.22 (flat, in 10 tasks: 1.20, 1.25;
+                // 1.21, 1.27).
+                // Only where row tasks would be taken otherwise: 3x1
+                // 8x8x384->384, in channel tasks of 3 x 8 blocks already,
+                // took 1.06, 1.06 the time in flat 4 x 6 blocks. Fewer than
+                // four channel blocks: tasks of part of the rows each
+                // (below).
+                const bool rereads_all_weights = wide && w > 0 && h >= 16 && c.kernel_h > 1 && vectors % 4 == 0 &&
+                                                 within_groups(4) && weight_bytes >= 640 * 1024 &&
+                                                 !channel_tasks_pay && !few_taps(layer) && input_fits;
+                if (channel_tasks_pay || rereads_all_weights) {
                     p.parallel_channels = true;
                     p.rows = 0;
                     // AVX-512 (1 MB of L2 on Cascade Lake): a task reads its
@@ -642,11 +669,15 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
                     // 0.93, 1.03). Not where 4 vectors do not divide the
                     // filters: flat 3 x 8 on 9x9x288 (498 KB) took 1.06,
                     // 1.06 the time of 3 x 9.
-                    if (wide && w > 0 && c.kernel_h > 1 && vectors % 4 == 0 && within_groups(4) &&
-                        block_weight_bytes(4) > 512 * 1024) {
+                    if (rereads_all_weights ||
+                        (wide && w > 0 && c.kernel_h > 1 && vectors % 4 == 0 && within_groups(4) &&
+                         block_weight_bytes(4) > 512 * 1024)) {
                         p.block_c = 4, p.block_x = 6, p.block_y = 1;
                         p.flat_positions = true;
-                        p.kernel_rows_outer = true;
+                        // Kernel rows outside where they hold several taps:
+                        // 7x1 17x17x160->192 took 1.03, 1.04 the time with
+                        // them outside, 0.95, 0.95 inside (vs row tasks).
+                        p.kernel_rows_outer = c.kernel_w > 1;
                     } else if (wide && p.block_c > 1 && overflows_l2(p.block_c, input_bytes)) {
                         while (p.block_c > 1 && (overflows_l2(p.block_c, input_bytes) || !within_groups(p.block_c)))
                             p.block_c--;
@@ -680,8 +711,15 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
                     // 0.162 (1 thread 0.321 vs 0.313). Not on 14x14x128->100
                     // (1.22x the time at 1 thread) nor 7x7x256->100 (1.27x).
                     const int64_t channel_tasks = (F + V * p.block_c - 1) / (V * p.block_c) * layer.output.shape[0];
-                    if (channel_tasks % 2 != 0 && channel_tasks < 16 && h >= 16)
-                        p.rows = static_cast<int>((h + 1) / 2 + p.block_y - 1) / p.block_y * p.block_y;
+                    // Channel tasks taken for the weights (above) over fewer
+                    // than four blocks: four tasks at least, of part of
+                    // the rows each (7x7 64x64x64, one block: 4 tasks of
+                    // 16 rows).
+                    int64_t parts = channel_tasks % 2 != 0 && channel_tasks < 16 && h >= 16 ? 2 : 1;
+                    if (rereads_all_weights)
+                        while (channel_tasks * parts < 4 && h >= 16 * parts) parts *= 2;
+                    if (parts > 1)
+                        p.rows = static_cast<int>(((h + parts - 1) / parts + p.block_y - 1) / p.block_y * p.block_y);
                     // Register blocks over flat positions (flat_positions)
                     // where the model rates them 2% above blocks of rows: a
                     // width no block fits, whose row blocks end in a narrow
@@ -780,7 +818,8 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
                 // 1.2 MB of weights per block, 330 KB of input rows) in 2 x
                 // 14 0.60, 0.61 (2 x 13 0.56, 0.56; 3 x 9 0.66, 0.69; 3 x 8
                 // 0.66, 0.66); 19x19x1024->126 (3 x 8: 1.8 MB) in 1 x 10
-                // 0.83, 0.77.
+                // 0.83, 0.77 (it takes channel tasks now, above; 126 -> 100
+                // filters still come here).
                 if (wide && !p.parallel_channels && p.rows > 0 && w > 0 && !few_taps(layer)) {
                     const double task_input = 4.0 * double(w * c.stride_w) * double(layer.in_channels) *
                                               double(graph::window_h(c).input_span(p.rows));

@@ -416,6 +416,11 @@ INSTANTIATE_TEST_SUITE_P(
         // AVX-512's flat 4 x 6 blocks with kernel rows outside, in channel
         // tasks.
         FixedShapeCase{"1x7x7x64->128 3x3", R"({"accumulate": "tile", "pack_weights": true, "block_c": 4, "block_x": 6, "parallel_channels": true, "rows": 0, "flat_positions": true, "kernel_rows_outer": true})"},
+        // The same in tasks of part of the rows each (the last part shifted
+        // up), as AVX-512 takes where row tasks would re-read all the
+        // weights per row; a 7x1 kernel with its rows inside.
+        FixedShapeCase{"1x17x17x32->128 3x3 s2", R"({"accumulate": "tile", "pack_weights": true, "block_c": 4, "block_x": 6, "parallel_channels": true, "rows": 5, "flat_positions": true, "kernel_rows_outer": true})"},
+        FixedShapeCase{"1x17x13x16->64 7x1", R"({"accumulate": "tile", "pack_weights": true, "block_c": 4, "block_x": 6, "parallel_channels": true, "rows": 9, "flat_positions": true, "kernel_rows_outer": false})"},
         // AVX-512's one block of five vectors over padded filters, and its
         // 2-vector row-task blocks, 14 wide, over filters padded to 6.
         FixedShapeCase{"1x9x11x16->72 3x3", R"({"accumulate": "tile", "pack_weights": true, "block_c": 5, "block_x": 5, "rows": 3})"},

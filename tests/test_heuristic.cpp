@@ -364,7 +364,7 @@ TEST(Heuristic, Avx512RowTasksKeepABlocksWeightsAndInputInL2) {
         LayerShape shape;
         int block_c;
     };
-    for (const Case &c : {Case{{38, 38, 512, 84, 3, 1, 1}, 2}, Case{{19, 19, 1024, 126, 3, 1, 1}, 1}}) {
+    for (const Case &c : {Case{{38, 38, 512, 84, 3, 1, 1}, 2}, Case{{19, 19, 1024, 100, 3, 1, 1}, 1}}) {
         const schedule::Conv2DParams p = avx512_params(c.shape);
         SCOPED_TRACE(p.to_json().dump());
         EXPECT_FALSE(p.parallel_channels);
@@ -378,6 +378,42 @@ TEST(Heuristic, Avx512RowTasksKeepABlocksWeightsAndInputInL2) {
     }
     // 56x56x64: 147 KB of weights per 4-vector block.
     EXPECT_EQ(avx512_params({56, 56, 64, 64, 3, 1, 1}).block_c, 4);
+}
+
+// AVX-512: where row tasks would read all of a layer's weights, 640 KB or
+// more, once per output row, channel tasks in flat 4 x 6 blocks, at least
+// four of them (a block's rows split in parts); the kernel rows outside only
+// where they hold several taps. Smaller weights keep row tasks.
+TEST(Heuristic, Avx512LayersWhoseWeightsOutgrowL2TakeChannelTasks) {
+    const Halide::Target avx512("x86-64-linux-avx512_skylake");
+    struct Case {
+        const char *notation;
+        int64_t tasks;
+        bool kernel_rows_outer;
+    };
+    for (const Case &c : {Case{"1x31x31x128->256 3x3 s2", 4, true}, Case{"1x64x64x64->64 7x7", 4, true},
+                          Case{"1x19x19x1024->126 3x3", 4, true}, Case{"1x17x17x160->192 7x1", 6, false}}) {
+        const graph::Layer layer = graph::parse_conv_notation(c.notation, "conv").layers.at(0);
+        const schedule::Conv2DParams p = schedule::conv2d_heuristic(layer, avx512);
+        SCOPED_TRACE(std::string(c.notation) + ": " + p.to_json().dump());
+        EXPECT_TRUE(p.parallel_channels);
+        EXPECT_TRUE(p.flat_positions);
+        EXPECT_EQ(p.block_c, 4);
+        EXPECT_EQ(p.block_x, 6);
+        EXPECT_EQ(p.kernel_rows_outer, c.kernel_rows_outer);
+        const int64_t h = layer.output.shape[1];
+        const int64_t blocks = (layer.conv.filters + 63) / 64;
+        const int64_t parts = p.rows > 0 ? (h + p.rows - 1) / p.rows : 1;
+        EXPECT_EQ(blocks * parts, c.tasks);
+    }
+    // 576 KB of weights; a 1x1 layer of 1 MB.
+    for (const char *notation : {"1x23x23x128->128 3x3", "1x14x14x512->512 1x1"}) {
+        const graph::Layer layer = graph::parse_conv_notation(notation, "conv").layers.at(0);
+        const schedule::Conv2DParams p = schedule::conv2d_heuristic(layer, avx512);
+        SCOPED_TRACE(notation);
+        EXPECT_FALSE(p.parallel_channels);
+        EXPECT_GT(p.rows, 0);
+    }
 }
 
 // AVX-512 batches of 3x3 layers: fewer, taller row tasks per image, while
