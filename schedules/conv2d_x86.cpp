@@ -60,7 +60,13 @@ nlohmann::json Conv2DParams::to_json() const {
             {"pad", pad},
             {"channels_inner", channels_inner},
             {"flat_positions", flat_positions},
-            {"kernel_rows_outer", kernel_rows_outer}};
+            {"kernel_rows_outer", kernel_rows_outer},
+            {"vector_floats", vector_floats}};
+}
+
+int vector_floats(const Conv2DParams &p, const Target &target) {
+    const int natural = target.natural_vector_size<float>();
+    return p.vector_floats > 0 ? std::min(p.vector_floats, natural) : natural;
 }
 
 void Conv2DParams::update_from(const nlohmann::json &j, const std::string &where) {
@@ -122,11 +128,15 @@ void Conv2DParams::update_from(const nlohmann::json &j, const std::string &where
             flag(parallel_channels);
         } else if (k == "parallel") {
             flag(parallel);
+        } else if (k == "vector_floats") {
+            if (!v.is_number_integer() || (v != 0 && v != 4 && v != 8 && v != 16))
+                throw SpecError(where + ".vector_floats: expected 0 (the target's), 4, 8 or 16, got " + v.dump());
+            vector_floats = v.get<int>();
         } else {
             throw SpecError(where + ": unknown schedule parameter '" + k +
                             "' (known: template, vectorize, accumulate, block_c, block_x, block_y, rows, chunk_c, "
                             "pack_weights, parallel, parallel_channels, channels_inner, flat_positions, kernel_rows_outer, "
-                            "compute_at, pad)");
+                            "compute_at, pad, vector_floats)");
         }
     }
 }
@@ -247,12 +257,24 @@ int64_t row_tasks_wanted(const graph::Layer &layer) {
 }
 
 Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
-    const int V = target.natural_vector_size<float>();
+    const graph::Conv2D &c = layer.conv;
+    Conv2DParams p;
     // AVX-512 (any of Halide's avx512* features: 16 floats per vector) has
     // 32 vector registers; AVX2 and SSE have 16.
+    const int registers = target.natural_vector_size<float>() >= 16 ? 32 : 16;
+    // AVX-512, groups of 8 filters: vectors of 8 floats, each within one
+    // group, where 16 would straddle two (each lane then broadcasts its own
+    // group's input channel: two loads and a shuffle per step, and LLVM
+    // spilled). The rest of the heuristic then runs as for 8-float vectors
+    // (AVX2's rules), with AVX-512's 32 registers. ab_static.sh, time vs
+    // 16 floats, two runs, 1 thread: 3x3 64x64x32->32 in 4 groups, 2 x 14
+    // blocks vs 2 x 13, 0.68, 0.66. Not for groups of 24 (3 x 8 either
+    // way): 3x3 28x28x96->96 in 4 groups 1.00, 1.00 (2 threads 1.00,
+    // 1.00); 56x56x48->48 in 2 groups 1.02, 1.05 (1.04, 1.04).
+    const int64_t filters_per_group = c.filters / c.groups;
+    if (registers == 32 && c.groups > 1 && filters_per_group == 8) p.vector_floats = 8;
+    const int V = vector_floats(p, target);
     const bool wide = V >= 16;
-    const int registers = wide ? 32 : 16;
-    const graph::Conv2D &c = layer.conv;
     const int64_t F = c.filters;
     const int64_t cin_group = layer.in_channels / c.groups;
     const int64_t window = int64_t(c.kernel_h) * c.kernel_w;
@@ -261,7 +283,6 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
     // for cache fits.
     const double input_bytes = 4.0 * double(h * c.stride_h) * double(w * c.stride_w) * double(layer.in_channels);
     const double weight_bytes = 4.0 * double(F) * double(cin_group) * double(window);
-    Conv2DParams p;
     if (F >= V) {
         p.vectorize = "c";
         // The register block with the best estimated efficiency: accumulators
@@ -922,7 +943,7 @@ int channel_block(const Conv2DParams &p, const graph::Layer &layer, int V) {
 }  // namespace
 
 int kernel_block(const graph::Layer &layer, const Conv2DParams &p, const Target &target) {
-    const int V = target.natural_vector_size<float>();
+    const int V = vector_floats(p, target);
     const int64_t F = layer.conv.filters;
     // Padded filters: stored in blocks of the register block's channels, so
     // that every register block reads one block, whole.
@@ -940,7 +961,7 @@ int kernel_block(const graph::Layer &layer, const Conv2DParams &p, const Target 
 }
 
 bool sums_flat_positions(const graph::Layer &layer, const Conv2DParams &p, const Target &target) {
-    const int V = target.natural_vector_size<float>();
+    const int V = vector_floats(p, target);
     return p.flat_positions && p.vectorize == "c" && p.accumulate == "tile" && layer.conv.filters >= V &&
            p.compute_at == "root" && layer.output.shape[2] > 0;
 }
@@ -978,7 +999,7 @@ Func copy_padded(Func padded, const Var &y) {
 void schedule_channels(lower::LayerStage &s, Func store, bool is_output, const Conv2DParams &p, const Target &target,
                        const std::optional<LoopLevel> &pad_at) {
     const lower::Dims &d = lower::dims();
-    const int V = target.natural_vector_size<float>();
+    const int V = vector_floats(p, target);
     const graph::Conv2D &cp = s.layer->conv;
     const int64_t F = cp.filters;
     const int64_t cin_group = s.layer->in_channels / cp.groups;
@@ -1062,7 +1083,7 @@ void schedule_channels(lower::LayerStage &s, Func store, bool is_output, const C
 void schedule_channels_tile(lower::LayerStage &s, Func store, bool is_output, const Conv2DParams &p,
                             const Target &target, const std::optional<LoopLevel> &pad_at, bool has_fused_producer) {
     const lower::Dims &d = lower::dims();
-    const int V = target.natural_vector_size<float>();
+    const int V = vector_floats(p, target);
     const int64_t F = s.layer->conv.filters;
     const int cb = channel_block(p, *s.layer, V);
     const int bx = std::max(1, p.block_x);
@@ -1272,7 +1293,7 @@ void schedule_channels_tile(lower::LayerStage &s, Func store, bool is_output, co
 void schedule_columns(lower::LayerStage &s, Func store, bool is_output, const Conv2DParams &p, const Target &target,
                       const std::optional<LoopLevel> &pad_at) {
     const lower::Dims &d = lower::dims();
-    const int V = target.natural_vector_size<float>();
+    const int V = vector_floats(p, target);
     const int64_t F = s.layer->conv.filters;
     Var xo("xo"), xi("xi"), yo("yo"), yi("yi"), t("t");
     RVar rc = s.r.x, rkx = s.r.y, rky = s.r.z;
@@ -1326,7 +1347,7 @@ void schedule_columns(lower::LayerStage &s, Func store, bool is_output, const Co
 void schedule_input_lanes(lower::LayerStage &s, Func store, bool is_output, const Conv2DParams &p,
                           const Target &target, const std::optional<LoopLevel> &pad_at) {
     const lower::Dims &d = lower::dims();
-    const int V = target.natural_vector_size<float>();
+    const int V = vector_floats(p, target);
     const int F = static_cast<int>(s.layer->conv.filters);
     const int bx = std::max(1, p.block_x);
     const int lanes_per_vector = input_lanes(*s.layer, V);
@@ -1375,7 +1396,7 @@ void schedule_input_lanes(lower::LayerStage &s, Func store, bool is_output, cons
 void apply_conv2d(lower::LayerStage &s, Func store, bool is_output, const Conv2DParams &p, const Target &target,
                   const Placement &placement) {
     const std::optional<LoopLevel> &consumer_task = placement.consumer_task;
-    const int V = target.natural_vector_size<float>();
+    const int V = vector_floats(p, target);
     if (!is_output) store.compute_at(consumer_task.value_or(LoopLevel::root()));
     // Computed inside a consumer's task: exactly the rows that task reads,
     // one row at a time, padded once for them all, no tasks of its own.

@@ -195,6 +195,8 @@ TEST(Schedules, BadFilesAreRefused) {
                 ::testing::HasSubstr("conv.flat_positions: needs \"accumulate\": \"tile\""));
     EXPECT_THAT(error_of(R"({"layers": {"conv": {"accumulate": "tile", "kernel_rows_outer": true}}})"),
                 ::testing::HasSubstr("conv.kernel_rows_outer: needs \"flat_positions\": true"));
+    EXPECT_THAT(error_of(R"({"layers": {"conv": {"vector_floats": 12}}})"),
+                ::testing::HasSubstr("conv.vector_floats: expected 0 (the target's), 4, 8 or 16, got 12"));
     EXPECT_THAT(error_of(R"({"layers": {"conv": {"pad": "zeros"}}})"),
                 ::testing::HasSubstr("conv.pad: expected \"copy\" or \"in_place\", got \"zeros\""));
     EXPECT_THAT(error_of(R"({"layers": {"conv": {"compute_at": "inline"}}})"),
@@ -421,6 +423,12 @@ INSTANTIATE_TEST_SUITE_P(
         // weights per row; a 7x1 kernel with its rows inside.
         FixedShapeCase{"1x17x17x32->128 3x3 s2", R"({"accumulate": "tile", "pack_weights": true, "block_c": 4, "block_x": 6, "parallel_channels": true, "rows": 5, "flat_positions": true, "kernel_rows_outer": true})"},
         FixedShapeCase{"1x17x13x16->64 7x1", R"({"accumulate": "tile", "pack_weights": true, "block_c": 4, "block_x": 6, "parallel_channels": true, "rows": 9, "flat_positions": true, "kernel_rows_outer": false})"},
+        // Vectors of 8 floats (AVX-512's pick for groups of 8 filters; the
+        // target's own width on AVX2): the heuristic's, on groups of 8;
+        // groups of 24; flat blocks of a dense layer.
+        FixedShapeCase{"1x13x12x32->32 3x3 g4", ""},
+        FixedShapeCase{"1x9x9x48->48 3x3 s2 g2", R"({"accumulate": "tile", "pack_weights": true, "block_c": 3, "block_x": 4, "rows": 3, "vector_floats": 8})"},
+        FixedShapeCase{"1x7x9x32->40 3x3", R"({"accumulate": "tile", "pack_weights": true, "block_c": 3, "block_x": 5, "parallel_channels": true, "rows": 0, "flat_positions": true, "vector_floats": 8})"},
         // AVX-512's one block of five vectors over padded filters, and its
         // 2-vector row-task blocks, 14 wide, over filters padded to 6.
         FixedShapeCase{"1x9x11x16->72 3x3", R"({"accumulate": "tile", "pack_weights": true, "block_c": 5, "block_x": 5, "rows": 3})"},

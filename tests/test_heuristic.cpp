@@ -416,6 +416,24 @@ TEST(Heuristic, Avx512LayersWhoseWeightsOutgrowL2TakeChannelTasks) {
     }
 }
 
+// AVX-512 groups of 8 filters: vectors of 8 floats, so that each lies
+// within one group; other groups keep 16 (those of 24 measured even), and
+// AVX2 its own 8.
+TEST(Heuristic, Avx512GroupsOfEightFiltersTakeEightFloatVectors) {
+    auto floats = [](const char *notation, const char *target) {
+        const graph::Layer layer = graph::parse_conv_notation(notation, "conv").layers.at(0);
+        const Halide::Target t(target);
+        return schedule::vector_floats(schedule::conv2d_heuristic(layer, t), t);
+    };
+    const char *avx512 = "x86-64-linux-avx512_skylake", *avx2 = "x86-64-linux-avx2-fma";
+    EXPECT_EQ(floats("1x64x64x32->32 3x3 g4", avx512), 8);
+    EXPECT_EQ(floats("1x28x28x48->48 3x3 g6", avx512), 8);
+    EXPECT_EQ(floats("1x28x28x96->96 3x3 g4", avx512), 16);
+    EXPECT_EQ(floats("1x28x28x96->96 3x3 g3", avx512), 16);
+    EXPECT_EQ(floats("1x56x56x64->64 3x3", avx512), 16);
+    EXPECT_EQ(floats("1x64x64x32->32 3x3 g4", avx2), 8);
+}
+
 // AVX-512 batches of 3x3 layers: fewer, taller row tasks per image, while
 // the batch still gives 16 tasks or more; one image keeps eight.
 TEST(Heuristic, Avx512BatchesTakeTallerRowTasks) {

@@ -54,6 +54,11 @@ namespace convpipe::schedule {
 //                  layer it does not fit, as a file written for another
 //                  vector width may ask, runs as "x"; so does "c" with
 //                  fewer filters than a vector.)
+//   vector_floats: floats per vector, 0 for the target's own (16 on AVX-512,
+//                  8 on AVX2); a narrower one (8 on AVX-512: 256-bit vectors,
+//                  still 32 registers) keeps each vector of filters within
+//                  one group where groups hold 8 of them; a wider ask runs at
+//                  the target's width.
 // Accumulators live in registers: "c" needs block_c*block_x*block_y of them plus
 // block_c weight vectors and a broadcast, "x" and "ci" need filters*block_x.
 //   compute_at "root": the layer's whole output is computed (in parallel)
@@ -85,6 +90,7 @@ struct Conv2DParams {
     // itself, with the loops split into edge tiles (zeros by selects) and an
     // interior that reads plain memory.
     std::string pad = "copy";
+    int vector_floats = 0;   // floats per vector, 0: the target's (above)
 
     nlohmann::json to_json() const;
     // Overrides from a schedule file entry; unknown keys or bad values throw
@@ -93,6 +99,9 @@ struct Conv2DParams {
 };
 
 Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Halide::Target &target);
+
+// Floats per vector that a layer with these parameters is scheduled with.
+int vector_floats(const Conv2DParams &p, const Halide::Target &target);
 
 // Depthwise-like layers: a few multiply-adds per output (input channels per
 // group x window), so memory-bound. The template unrolls their window; the
