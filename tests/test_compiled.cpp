@@ -423,6 +423,9 @@ INSTANTIATE_TEST_SUITE_P(
         // weights per row; a 7x1 kernel with its rows inside.
         FixedShapeCase{"1x17x17x32->128 3x3 s2", R"({"accumulate": "tile", "pack_weights": true, "block_c": 4, "block_x": 6, "parallel_channels": true, "rows": 5, "flat_positions": true, "kernel_rows_outer": true})"},
         FixedShapeCase{"1x17x13x16->64 7x1", R"({"accumulate": "tile", "pack_weights": true, "block_c": 4, "block_x": 6, "parallel_channels": true, "rows": 9, "flat_positions": true, "kernel_rows_outer": false})"},
+        // Channel tasks over several images, numbered image-first, in
+        // parts of rows.
+        FixedShapeCase{"3x9x9x32->128 3x3", R"({"accumulate": "tile", "pack_weights": true, "block_c": 4, "block_x": 6, "parallel_channels": true, "rows": 5, "flat_positions": true, "kernel_rows_outer": true})"},
         // Vectors of 8 floats (AVX-512's pick for groups of 8 filters; the
         // target's own width on AVX2): the heuristic's, on groups of 8;
         // groups of 24; flat blocks of a dense layer.
