@@ -392,7 +392,8 @@ TEST(Heuristic, Avx512LayersWhoseWeightsOutgrowL2TakeChannelTasks) {
         bool kernel_rows_outer;
     };
     for (const Case &c : {Case{"1x31x31x128->256 3x3 s2", 4, true}, Case{"1x64x64x64->64 7x7", 4, true},
-                          Case{"1x19x19x1024->126 3x3", 4, true}, Case{"1x17x17x160->192 7x1", 6, false}}) {
+                          Case{"1x19x19x1024->126 3x3", 4, true}, Case{"1x17x17x160->192 7x1", 6, false},
+                          Case{"1x71x71x192->192 3x3 s2 valid", 6, true}}) {
         const graph::Layer layer = graph::parse_conv_notation(c.notation, "conv").layers.at(0);
         const schedule::Conv2DParams p = schedule::conv2d_heuristic(layer, avx512);
         SCOPED_TRACE(std::string(c.notation) + ": " + p.to_json().dump());
