@@ -432,6 +432,12 @@ INSTANTIATE_TEST_SUITE_P(
         FixedShapeCase{"1x13x12x32->32 3x3 g4", ""},
         FixedShapeCase{"1x9x9x48->48 3x3 s2 g2", R"({"accumulate": "tile", "pack_weights": true, "block_c": 3, "block_x": 4, "rows": 3, "vector_floats": 8})"},
         FixedShapeCase{"1x7x9x32->40 3x3", R"({"accumulate": "tile", "pack_weights": true, "block_c": 3, "block_x": 5, "parallel_channels": true, "rows": 0, "flat_positions": true, "vector_floats": 8})"},
+        // ... and the other templates in 8-float vectors: lanes of input
+        // channels, columns, depthwise, rows.
+        FixedShapeCase{"1x13x11x16->3 3x3", R"({"vector_floats": 8})"},
+        FixedShapeCase{"1x16x16x3->8 3x3", R"({"vector_floats": 8})"},
+        FixedShapeCase{"1x14x14x40->40 5x5 dw", R"({"vector_floats": 8})"},
+        FixedShapeCase{"1x10x10x24->20 3x3", R"({"accumulate": "rows", "block_c": 2, "block_x": 3, "rows": 2, "chunk_c": 8, "vector_floats": 8})"},
         // AVX-512's one block of five vectors over padded filters, and its
         // 2-vector row-task blocks, 14 wide, over filters padded to 6.
         FixedShapeCase{"1x9x11x16->72 3x3", R"({"accumulate": "tile", "pack_weights": true, "block_c": 5, "block_x": 5, "rows": 3})"},
