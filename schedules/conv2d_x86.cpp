@@ -851,6 +851,21 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
                         while (bc > 1 && (overflows_l2(bc, task_input) || !within_groups(bc))) bc--;
                         choose_block(1, tiles_guard_columns, bc);
                     }
+                    // Padded filters in 3-vector blocks that neither divide
+                    // the vectors nor the width (at most 14): 2 vectors x
+                    // the whole width, one column block per row instead of
+                    // a full and a guarded narrow one, each streaming the
+                    // block's weights from L2 (the model counts neither).
+                    // ab_static.sh, time vs 3 x 9, two runs, 1 thread; 2
+                    // threads: 3x3 14x14x128->100 0.92, 0.89; 0.94, 0.91.
+                    // 14x14x256->100 0.87, 0.91; 0.89, 0.88. 13x13x128->100
+                    // (2 x 13) 0.87, 0.89; 0.92, 0.88. Not where 3-vector
+                    // blocks divide the vectors: 14x14x192->96 1.00, 1.01;
+                    // 0.98, 0.96; 14x14x128->48 1.32, 1.28; 1.25, 1.22.
+                    const int64_t all_vectors = (F + V - 1) / V;
+                    if (w <= 14 && w % p.block_x != 0 && p.block_c == 3 && p.block_y == 1 && F % V != 0 &&
+                        all_vectors % 3 != 0 && within_groups(2))
+                        p.block_c = 2, p.block_x = static_cast<int>(w);
                 }
             }
         } else {

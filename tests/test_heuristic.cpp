@@ -417,6 +417,22 @@ TEST(Heuristic, Avx512LayersWhoseWeightsOutgrowL2TakeChannelTasks) {
     }
 }
 
+// AVX-512 row tasks over padded filters that 3-vector blocks divide neither
+// by vectors nor by columns: 2 vectors x the whole width (at most 14).
+TEST(Heuristic, Avx512PaddedFiltersTakeTwoVectorsAcrossTheWidth) {
+    auto block = [](const char *notation) {
+        const graph::Layer layer = graph::parse_conv_notation(notation, "conv").layers.at(0);
+        const schedule::Conv2DParams p =
+            schedule::conv2d_heuristic(layer, Halide::Target("x86-64-linux-avx512_skylake"));
+        return std::make_pair(p.block_c, p.block_x);
+    };
+    EXPECT_EQ(block("1x14x14x128->100 3x3"), std::make_pair(2, 14));
+    EXPECT_EQ(block("1x13x13x128->100 3x3"), std::make_pair(2, 13));
+    // 6 and 3 vectors, which 3-vector blocks divide.
+    EXPECT_EQ(block("1x14x14x192->96 3x3"), std::make_pair(3, 9));
+    EXPECT_EQ(block("1x14x14x128->48 3x3"), std::make_pair(3, 9));
+}
+
 // AVX-512 groups of 8 filters: vectors of 8 floats, so that each lies
 // within one group; other groups keep 16 (those of 24 measured even), and
 // AVX2 its own 8.
