@@ -663,8 +663,12 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
                 // took 1.06, 1.06 the time in flat 4 x 6 blocks. Fewer than
                 // four channel blocks: tasks of part of the rows each
                 // (below).
-                const bool rereads_all_weights = wide && w > 0 && h >= 16 && c.kernel_h > 1 && vectors % 4 == 0 &&
-                                                 within_groups(4) && weight_bytes >= 640 * 1024 &&
+                // Flat blocks of 4 vectors x 6 positions (AVX-512, a width
+                // the spec fixes, a window of several rows, 4-vector blocks
+                // that divide the filters): what the two weight rules here
+                // pick.
+                const bool flat_4x6_fits = wide && w > 0 && c.kernel_h > 1 && vectors % 4 == 0 && within_groups(4);
+                const bool rereads_all_weights = flat_4x6_fits && h >= 16 && weight_bytes >= 640 * 1024 &&
                                                  !channel_tasks_pay && !few_taps(layer);
                 if (channel_tasks_pay || rereads_all_weights) {
                     p.parallel_channels = true;
@@ -692,9 +696,7 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
                     // 0.93, 1.03). Not where 4 vectors do not divide the
                     // filters: flat 3 x 8 on 9x9x288 (498 KB) took 1.06,
                     // 1.06 the time of 3 x 9.
-                    if (rereads_all_weights ||
-                        (wide && w > 0 && c.kernel_h > 1 && vectors % 4 == 0 && within_groups(4) &&
-                         block_weight_bytes(4) > 512 * 1024)) {
+                    if (rereads_all_weights || (flat_4x6_fits && block_weight_bytes(4) > 512 * 1024)) {
                         p.block_c = 4, p.block_x = 6, p.block_y = 1;
                         p.flat_positions = true;
                         // Kernel rows outside where they hold several taps:
@@ -862,9 +864,8 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
                     // (2 x 13) 0.87, 0.89; 0.92, 0.88. Not where 3-vector
                     // blocks divide the vectors: 14x14x192->96 1.00, 1.01;
                     // 0.98, 0.96; 14x14x128->48 1.32, 1.28; 1.25, 1.22.
-                    const int64_t all_vectors = (F + V - 1) / V;
-                    if (w <= 14 && w % p.block_x != 0 && p.block_c == 3 && p.block_y == 1 && F % V != 0 &&
-                        all_vectors % 3 != 0 && within_groups(2))
+                    if (w <= 14 && w % p.block_x != 0 && p.block_c == 3 && p.block_y == 1 && paddable && F % V != 0 &&
+                        vectors % 3 != 0 && within_groups(2))
                         p.block_c = 2, p.block_x = static_cast<int>(w);
                 }
             }
@@ -1175,12 +1176,13 @@ void schedule_channels_tile(lower::LayerStage &s, Func store, bool is_output, co
             // time vs block-first, two runs, 1 thread; 2 threads: 3x3
             // 4x9x9x256 (590 KB per block) 0.96, 0.98; 0.98, 0.99.
             // 4x7x7x512 (1.2 MB) 0.86, 0.90; 1.03, 1.04, 1.03, 1.01.
-            if (channel_tasks && s.layer->output.shape[0] > 1)
+            if (channel_tasks && s.layer->output.shape[0] > 1) {
                 st.reorder(ci, d.x, yi, yo, d.n, co).fuse(yo, d.n, t).fuse(t, co, t);
-            else if (channel_tasks)
-                st.reorder(ci, d.x, yi, co, yo, d.n).fuse(co, yo, t).fuse(t, d.n, t);
-            else
-                st.reorder(ci, d.x, yi, co, yo, d.n).fuse(yo, d.n, t);
+            } else {
+                st.reorder(ci, d.x, yi, co, yo, d.n);
+                if (channel_tasks) st.fuse(co, yo, t).fuse(t, d.n, t);
+                else st.fuse(yo, d.n, t);
+            }
             st.vectorize(ci, V).unroll(ci);
             if (p.parallel) st.parallel(t);
             return;

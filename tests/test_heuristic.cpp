@@ -61,6 +61,18 @@ schedule::Conv2DParams avx512_params(const LayerShape &s) {
     return schedule::conv2d_heuristic(g.layers.at(0), Halide::Target("x86-64-linux-avx512_skylake"));
 }
 
+const char *const kAvx512 = "x86-64-linux-avx512_skylake";
+
+// A layer in bench_layers' notation ("1x14x14x128->100 3x3").
+graph::Layer notation_layer(const char *notation) {
+    return graph::parse_conv_notation(notation, "conv").layers.at(0);
+}
+
+// The heuristic's choice for a layer in that notation.
+schedule::Conv2DParams params_for(const char *notation, const char *target = kAvx512) {
+    return schedule::conv2d_heuristic(notation_layer(notation), Halide::Target(target));
+}
+
 }  // namespace
 
 TEST(Heuristic, ChoicesFitTheTemplate) {
@@ -385,7 +397,6 @@ TEST(Heuristic, Avx512RowTasksKeepABlocksWeightsAndInputInL2) {
 // four of them (a block's rows split in parts); the kernel rows outside only
 // where they hold several taps. Smaller weights keep row tasks.
 TEST(Heuristic, Avx512LayersWhoseWeightsOutgrowL2TakeChannelTasks) {
-    const Halide::Target avx512("x86-64-linux-avx512_skylake");
     struct Case {
         const char *notation;
         int64_t tasks;
@@ -394,8 +405,8 @@ TEST(Heuristic, Avx512LayersWhoseWeightsOutgrowL2TakeChannelTasks) {
     for (const Case &c : {Case{"1x31x31x128->256 3x3 s2", 4, true}, Case{"1x64x64x64->64 7x7", 4, true},
                           Case{"1x19x19x1024->126 3x3", 4, true}, Case{"1x17x17x160->192 7x1", 6, false},
                           Case{"1x71x71x192->192 3x3 s2 valid", 6, true}}) {
-        const graph::Layer layer = graph::parse_conv_notation(c.notation, "conv").layers.at(0);
-        const schedule::Conv2DParams p = schedule::conv2d_heuristic(layer, avx512);
+        const graph::Layer layer = notation_layer(c.notation);
+        const schedule::Conv2DParams p = params_for(c.notation);
         SCOPED_TRACE(std::string(c.notation) + ": " + p.to_json().dump());
         EXPECT_TRUE(p.parallel_channels);
         EXPECT_TRUE(p.flat_positions);
@@ -409,8 +420,7 @@ TEST(Heuristic, Avx512LayersWhoseWeightsOutgrowL2TakeChannelTasks) {
     }
     // 576 KB of weights; a 1x1 layer of 1 MB.
     for (const char *notation : {"1x23x23x128->128 3x3", "1x14x14x512->512 1x1"}) {
-        const graph::Layer layer = graph::parse_conv_notation(notation, "conv").layers.at(0);
-        const schedule::Conv2DParams p = schedule::conv2d_heuristic(layer, avx512);
+        const schedule::Conv2DParams p = params_for(notation);
         SCOPED_TRACE(notation);
         EXPECT_FALSE(p.parallel_channels);
         EXPECT_GT(p.rows, 0);
@@ -421,9 +431,7 @@ TEST(Heuristic, Avx512LayersWhoseWeightsOutgrowL2TakeChannelTasks) {
 // by vectors nor by columns: 2 vectors x the whole width (at most 14).
 TEST(Heuristic, Avx512PaddedFiltersTakeTwoVectorsAcrossTheWidth) {
     auto block = [](const char *notation) {
-        const graph::Layer layer = graph::parse_conv_notation(notation, "conv").layers.at(0);
-        const schedule::Conv2DParams p =
-            schedule::conv2d_heuristic(layer, Halide::Target("x86-64-linux-avx512_skylake"));
+        const schedule::Conv2DParams p = params_for(notation);
         return std::make_pair(p.block_c, p.block_x);
     };
     EXPECT_EQ(block("1x14x14x128->100 3x3"), std::make_pair(2, 14));
@@ -438,11 +446,9 @@ TEST(Heuristic, Avx512PaddedFiltersTakeTwoVectorsAcrossTheWidth) {
 // AVX2 its own 8.
 TEST(Heuristic, Avx512GroupsOfEightFiltersTakeEightFloatVectors) {
     auto floats = [](const char *notation, const char *target) {
-        const graph::Layer layer = graph::parse_conv_notation(notation, "conv").layers.at(0);
-        const Halide::Target t(target);
-        return schedule::vector_floats(schedule::conv2d_heuristic(layer, t), t);
+        return schedule::vector_floats(params_for(notation, target), Halide::Target(target));
     };
-    const char *avx512 = "x86-64-linux-avx512_skylake", *avx2 = "x86-64-linux-avx2-fma";
+    const char *avx512 = kAvx512, *avx2 = "x86-64-linux-avx2-fma";
     EXPECT_EQ(floats("1x64x64x32->32 3x3 g4", avx512), 8);
     EXPECT_EQ(floats("1x28x28x48->48 3x3 g6", avx512), 8);
     EXPECT_EQ(floats("1x28x28x96->96 3x3 g4", avx512), 16);
@@ -454,10 +460,7 @@ TEST(Heuristic, Avx512GroupsOfEightFiltersTakeEightFloatVectors) {
 // AVX-512 batches of 3x3 layers: fewer, taller row tasks per image, while
 // the batch still gives 16 tasks or more; one image keeps eight.
 TEST(Heuristic, Avx512BatchesTakeTallerRowTasks) {
-    auto rows = [](const char *notation) {
-        graph::Graph g = graph::parse_conv_notation(notation, "conv");
-        return schedule::conv2d_heuristic(g.layers.at(0), Halide::Target("x86-64-linux-avx512_skylake")).rows;
-    };
+    auto rows = [](const char *notation) { return params_for(notation).rows; };
     EXPECT_EQ(rows("8x56x56x64->64 3x3"), 28);
     EXPECT_EQ(rows("16x14x14x64->64 3x3"), 14);
     EXPECT_EQ(rows("1x56x56x64->64 3x3"), 7);
