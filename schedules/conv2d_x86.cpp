@@ -745,6 +745,22 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
                         while (channel_tasks * parts < 4 && h >= 16 * parts) parts *= 2;
                     if (parts > 1)
                         p.rows = static_cast<int>(((h + parts - 1) / parts + p.block_y - 1) / p.block_y * p.block_y);
+                    // Flat blocks of 4 vectors: 7 positions where that takes
+                    // fewer blocks per task. A task's short last block
+                    // streams its weights from L2 as a whole block does, so
+                    // it costs about as much; 4 x 7 fills the 32 registers
+                    // (LLVM spills one accumulator per step), about 5% per
+                    // block. ab_static.sh, time 4 x 7 vs 4 x 6, two runs, 1
+                    // thread; 2 threads: 3x3 7x7x512 (49 positions: 7 blocks
+                    // vs 9) 0.94, 0.95; 0.96, 0.96; 4x7x7x512 0.95, 0.98;
+                    // 0.95, 0.96. Not where 4 x 7 saves no block: 14x14x256
+                    // 1.07, 1.07; 19x19x256 1.09, 1.06; 13x13x512 1.04, 1.04;
+                    // 17x17x384 1.02, 1.01.
+                    if (p.flat_positions && p.block_c == 4 && wide) {
+                        const int64_t positions = (p.rows > 0 ? p.rows : h) * w;
+                        auto cost = [&](int bx) { return double((positions + bx - 1) / bx * bx) * (bx == 7 ? 1.05 : 1.0); };
+                        p.block_x = cost(7) < cost(6) ? 7 : 6;
+                    }
                     // Register blocks over flat positions (flat_positions)
                     // where the model rates them 2% above blocks of rows: a
                     // width no block fits, whose row blocks end in a narrow

@@ -416,8 +416,9 @@ INSTANTIATE_TEST_SUITE_P(
         FixedShapeCase{"1x17x17x32->64 3x3", R"({"accumulate": "tile", "pack_weights": true, "block_c": 2, "block_x": 14, "parallel_channels": true, "rows": 0})"},
         FixedShapeCase{"1x16x16x3->8 3x3", ""},
         // AVX-512's flat 4 x 6 blocks with kernel rows outside, in channel
-        // tasks.
+        // tasks; 4 x 7 over a batch (a task per image and block).
         FixedShapeCase{"1x7x7x64->128 3x3", R"({"accumulate": "tile", "pack_weights": true, "block_c": 4, "block_x": 6, "parallel_channels": true, "rows": 0, "flat_positions": true, "kernel_rows_outer": true})"},
+        FixedShapeCase{"2x7x7x64->128 3x3", R"({"accumulate": "tile", "pack_weights": true, "block_c": 4, "block_x": 7, "parallel_channels": true, "rows": 0, "flat_positions": true, "kernel_rows_outer": true})"},
         // The same in tasks of part of the rows each (the last part shifted
         // up), as AVX-512 takes where row tasks would re-read all the
         // weights per row; a 7x1 kernel with its rows inside.
