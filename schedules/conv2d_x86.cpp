@@ -649,10 +649,11 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
                 // row tasks of 1 x 10 blocks) 0.83, 0.86; 0.81, 0.82. 7x7
                 // 64x64x64 (784 KB, 4 tasks of 16 rows) 1.01, 0.84; 0.82,
                 // 0.87. 7x1 17x17x160->192 (840 KB, 6 tasks) 1.00, 0.99;
-                // 0.95, 0.96. Not below: 3x3 (576 KB) 23x23x128 1.02,
-                // 1.03; 2x17x17x128 1.04, 1.04; 2x28x28x128 1.02, 1.01;
-                // 56x56x128/2 1.09, 1.06 (1 thread, flat channel tasks of
-                // the whole image). Nor 1x1 layers (14x14x512->512, 1 MB:
+                // 0.95, 0.96. Below it, at 1 thread: 3x3 (576 KB)
+                // 23x23x128 1.02, 1.03; 2x17x17x128 1.04, 1.04;
+                // 2x28x28x128 1.02, 1.01; 56x56x128/2 1.09, 1.06 (flat
+                // channel tasks of the whole image); at 2 threads, see
+                // "From 512 KB" below. Not 1x1 layers (14x14x512->512, 1 MB:
                 // 1.00, 1.00), nor other blocks: 1x7 17x17x160->160 in 2 x
                 // 12 blocks took 1.20, 1.22 (flat, in 10 tasks: 1.20, 1.25;
                 // 1.21, 1.27). Whatever the input's size: 3x3/2
@@ -663,13 +664,28 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
                 // took 1.06, 1.06 the time in flat 4 x 6 blocks. Fewer than
                 // four channel blocks: tasks of part of the rows each
                 // (below).
+                // From 512 KB where the input is 512 KB at most, so that a
+                // channel task keeps it in L2 with a kernel row's weights,
+                // and four tasks split the rows evenly: row tasks then lose
+                // at 2 threads what channel tasks lose at 1. ab_static.sh,
+                // time vs row tasks, two runs, 1 thread; 2 threads: 3x3
+                // (576 KB) 28x28x128 (4 tasks of 14 rows) 1.03, 1.04;
+                // 0.84, 0.83; 2x28x28x128 1.02, 1.03; 0.88, 0.88;
+                // 2x17x17x128 1.03, 1.02; 0.92, 0.93. Not 23x23x128 (two
+                // parts of 12 rows recompute one) 1.06, 1.08; 0.95, 0.95;
+                // nor 3x3/2 56x56x128->128 (1.6 MB of input) 1.03, 1.07;
+                // 1.05, 1.07.
                 // Flat blocks of 4 vectors x 6 positions (AVX-512, a width
                 // the spec fixes, a window of several rows, 4-vector blocks
                 // that divide the filters): what the two weight rules here
                 // pick.
                 const bool flat_4x6_fits = wide && w > 0 && c.kernel_h > 1 && vectors % 4 == 0 && within_groups(4);
-                const bool rereads_all_weights = flat_4x6_fits && h >= 16 && weight_bytes >= 640 * 1024 &&
-                                                 !channel_tasks_pay && !few_taps(layer);
+                const bool even_parts = vectors / 4 * layer.output.shape[0] >= 4 || h % 2 == 0;
+                const bool rereads_all_weights =
+                    flat_4x6_fits && h >= 16 &&
+                    (weight_bytes >= 640 * 1024 ||
+                     (weight_bytes >= 512 * 1024 && input_bytes <= 512 * 1024 && even_parts)) &&
+                    !channel_tasks_pay && !few_taps(layer);
                 if (channel_tasks_pay || rereads_all_weights) {
                     p.parallel_channels = true;
                     p.rows = 0;

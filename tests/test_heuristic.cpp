@@ -397,10 +397,6 @@ TEST(Heuristic, Avx512RowTasksKeepABlocksWeightsAndInputInL2) {
     EXPECT_EQ(avx512_params({56, 56, 64, 64, 3, 1, 1}).block_c, 4);
 }
 
-// AVX-512: where row tasks would read all of a layer's weights, 640 KB or
-// more, once per output row, channel tasks in flat 4 x 6 blocks, at least
-// four of them (a block's rows split in parts); the kernel rows outside only
-// where they hold several taps. Smaller weights keep row tasks.
 // Flat blocks of 4 vectors take 7 positions where that takes fewer blocks
 // per task (a short last block costs about a whole one), 6 elsewhere.
 TEST(Heuristic, Avx512FlatBlocksTakeSevenPositionsWhereThatSavesBlocks) {
@@ -420,6 +416,11 @@ TEST(Heuristic, Avx512FlatBlocksTakeSevenPositionsWhereThatSavesBlocks) {
     }
 }
 
+// AVX-512: where row tasks would read all of a layer's weights, 640 KB or
+// more (512 KB over an input of 512 KB at most, in tasks that split the
+// rows evenly), once per output row, channel tasks in flat 4 x 6 blocks, at
+// least four of them (a block's rows split in parts); the kernel rows
+// outside only where they hold several taps. Smaller weights keep row tasks.
 TEST(Heuristic, Avx512LayersWhoseWeightsOutgrowL2TakeChannelTasks) {
     struct Case {
         const char *notation;
@@ -428,7 +429,8 @@ TEST(Heuristic, Avx512LayersWhoseWeightsOutgrowL2TakeChannelTasks) {
     };
     for (const Case &c : {Case{"1x31x31x128->256 3x3 s2", 4, true}, Case{"1x64x64x64->64 7x7", 4, true},
                           Case{"1x19x19x1024->126 3x3", 4, true}, Case{"1x17x17x160->192 7x1", 6, false},
-                          Case{"1x71x71x192->192 3x3 s2 valid", 6, true}}) {
+                          Case{"1x71x71x192->192 3x3 s2 valid", 6, true}, Case{"1x28x28x128->128 3x3", 4, true},
+                          Case{"2x28x28x128->128 3x3", 4, true}}) {
         const graph::Layer layer = notation_layer(c.notation);
         const schedule::Conv2DParams p = params_for(c.notation);
         SCOPED_TRACE(std::string(c.notation) + ": " + p.to_json().dump());
@@ -440,10 +442,11 @@ TEST(Heuristic, Avx512LayersWhoseWeightsOutgrowL2TakeChannelTasks) {
         const int64_t h = layer.output.shape[1];
         const int64_t blocks = (layer.conv.filters + 63) / 64;
         const int64_t parts = p.rows > 0 ? (h + p.rows - 1) / p.rows : 1;
-        EXPECT_EQ(blocks * parts, c.tasks);
+        EXPECT_EQ(blocks * parts * layer.output.shape[0], c.tasks);
     }
-    // 576 KB of weights; a 1x1 layer of 1 MB.
-    for (const char *notation : {"1x23x23x128->128 3x3", "1x14x14x512->512 1x1"}) {
+    // 576 KB of weights over 23 rows (two parts would recompute one) and
+    // over 1.6 MB of input; a 1x1 layer of 1 MB.
+    for (const char *notation : {"1x23x23x128->128 3x3", "1x56x56x128->128 3x3 s2", "1x14x14x512->512 1x1"}) {
         const schedule::Conv2DParams p = params_for(notation);
         SCOPED_TRACE(notation);
         EXPECT_FALSE(p.parallel_channels);
@@ -488,7 +491,7 @@ TEST(Heuristic, Avx512BatchesTakeTallerRowTasks) {
     EXPECT_EQ(rows("8x56x56x64->64 3x3"), 28);
     EXPECT_EQ(rows("16x14x14x64->64 3x3"), 14);
     EXPECT_EQ(rows("1x56x56x64->64 3x3"), 7);
-    EXPECT_EQ(rows("2x28x28x128->128 3x3"), rows("1x28x28x128->128 3x3"));
+    EXPECT_EQ(rows("2x28x28x96->96 3x3"), rows("1x28x28x96->96 3x3"));
     // 1x1 layers pad no halo: their tasks stay as for one image.
     EXPECT_EQ(rows("4x14x14x256->1024 1x1"), rows("1x14x14x256->1024 1x1"));
 }
