@@ -460,6 +460,16 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
         // cost model prefers (which counts no loads saved by the unrolling).
         if (few_taps(layer)) {
             p.block_c = static_cast<int>(std::min<int64_t>(2, vectors)), p.block_x = 4, p.block_y = 1;
+            // AVX-512 stems (fewer input channels than a vector) with one
+            // vector of filters: 8 columns, whose 8 accumulators hide the
+            // FMA latency that 4 leave half exposed. ab_static.sh, 1
+            // thread, time 1 x 8 vs 1 x 4, two runs: 3x3 240x320x3->16
+            // 0.77, 0.77; 64x64x3->16 0.79, 0.79; 3x3/2 512x512x3->16 0.88,
+            // 0.89 (1 x 6 0.92, 0.91; 1 x 10 0.94, 1.00). Two vectors keep 2
+            // x 4 (224x224x3->64 in 2 x 6: 1.10, 1.16). 2 threads: 0.90,
+            // 0.91; 0.76, 0.77. 1x1 50x50x8->16 1.00, 0.99 (bound by its
+            // memory traffic). AVX2 unmeasured.
+            if (wide && vectors == 1 && layer.in_channels < V && (w <= 0 || w >= 8)) p.block_x = 8;
             // Depthwise-like layers read their input in place:
             // a padded copy costs them as much as their few multiply-adds
             // (stride 2: four input pixels copied per output). Column blocks

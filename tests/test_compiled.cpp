@@ -415,6 +415,9 @@ INSTANTIATE_TEST_SUITE_P(
         // vectors of columns on an image one vector wide.
         FixedShapeCase{"1x17x17x32->64 3x3", R"({"accumulate": "tile", "pack_weights": true, "block_c": 2, "block_x": 14, "parallel_channels": true, "rows": 0})"},
         FixedShapeCase{"1x16x16x3->8 3x3", ""},
+        // A stem's vector of filters by 8 columns (AVX-512's pick), a
+        // shifted last block.
+        FixedShapeCase{"1x19x21x3->16 3x3 s2", R"({"accumulate": "tile", "pack_weights": true, "block_c": 1, "block_x": 8})"},
         // AVX-512's flat 4 x 6 blocks with kernel rows outside, in channel
         // tasks; 4 x 7 over a batch (a task per image and block).
         FixedShapeCase{"1x7x7x64->128 3x3", R"({"accumulate": "tile", "pack_weights": true, "block_c": 4, "block_x": 6, "parallel_channels": true, "rows": 0, "flat_positions": true, "kernel_rows_outer": true})"},

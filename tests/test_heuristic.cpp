@@ -468,6 +468,23 @@ TEST(Heuristic, Avx512PaddedFiltersTakeTwoVectorsAcrossTheWidth) {
     EXPECT_EQ(block("1x14x14x128->48 3x3"), std::make_pair(3, 9));
 }
 
+// AVX-512 stems with one vector of filters: 8 columns, so that the block
+// holds 8 accumulators; two vectors keep 2 x 4, AVX2 1 x 4.
+TEST(Heuristic, Avx512StemsOfOneVectorTakeEightColumns) {
+    for (const char *notation : {"1x512x512x3->16 3x3 s2", "1x240x320x3->16 3x3", "1x64x64x3->16 3x3"}) {
+        const schedule::Conv2DParams p = params_for(notation);
+        SCOPED_TRACE(std::string(notation) + ": " + p.to_json().dump());
+        EXPECT_EQ(p.block_c, 1);
+        EXPECT_EQ(p.block_x, 8);
+    }
+    const schedule::Conv2DParams two = params_for("1x224x224x3->64 3x3");
+    EXPECT_EQ(two.block_c, 2);
+    EXPECT_EQ(two.block_x, 4);
+    const schedule::Conv2DParams avx2 = params_for("1x64x64x3->8 3x3", "x86-64-linux-avx2-fma");
+    EXPECT_EQ(avx2.block_c, 1);
+    EXPECT_EQ(avx2.block_x, 4);
+}
+
 // AVX-512 groups of 8 filters: vectors of 8 floats, so that each lies
 // within one group; other groups keep 16 (those of 24 measured even), and
 // AVX2 its own 8.
