@@ -56,7 +56,7 @@ public:
         for (size_t i = 0; i < call.size(); i++)
             bindings.push_back(lower::bind_input(*inputs_[i], lower::storage_shape(call[i], blocks_)));
         lowered_ = lower::lower_graph(graph_, bindings, blocks_,
-                                      convpipe::schedule::flat_layers(graph_, params_, get_target()));
+                                      convpipe::schedule::sum_forms(graph_, params_, get_target()));
         std::vector<convpipe::graph::Value> outs = graph_.output_values();
         for (size_t i = 0; i < outs.size(); i++) {
             auto *out = outputs_[i];

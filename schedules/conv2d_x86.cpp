@@ -181,6 +181,20 @@ double block_efficiency(int bc, int bx, int by, int V, int64_t filters, bool pad
     return columns * used(height, by) * used(filters, padded_filters ? V : V * bc);
 }
 
+double window_rows_in_image(const graph::Layer &layer) {
+    const graph::SpatialWindow wh = graph::window_h(layer.conv);
+    const int64_t h = layer.output.shape[1];
+    if (wh.stride != 1 || h <= 0 || !graph::needs_zero_padding(layer.conv)) return 1.0;
+    const int64_t pad = wh.pad_before(h);
+    int64_t kept = 0;
+    for (int64_t y = 0; y < h; y++)
+        for (int k = 0; k < wh.kernel; k++) {
+            const int64_t row = y + int64_t(k) * wh.dilation - pad;
+            kept += row >= 0 && row < h;
+        }
+    return double(kept) / double(h * wh.kernel);
+}
+
 bool few_taps(const graph::Layer &layer) {
     const graph::Conv2D &c = layer.conv;
     return layer.in_channels / c.groups * c.kernel_h * c.kernel_w <= 32;
@@ -771,20 +785,27 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
                         while (channel_tasks * parts < 4 && h >= 16 * parts) parts *= 2;
                     if (parts > 1)
                         p.rows = static_cast<int>(((h + parts - 1) / parts + p.block_y - 1) / p.block_y * p.block_y);
-                    // Flat blocks of 4 vectors: 7 positions where that takes
-                    // fewer blocks per task. A task's short last block
-                    // streams its weights from L2 as a whole block does, so
-                    // it costs about as much; 4 x 7 fills the 32 registers
-                    // (LLVM spills one accumulator per step), about 5% per
-                    // block. ab_static.sh, time 4 x 7 vs 4 x 6, two runs, 1
-                    // thread; 2 threads: 3x3 7x7x512 (49 positions: 7 blocks
-                    // vs 9) 0.94, 0.95; 0.96, 0.96; 4x7x7x512 0.95, 0.98;
-                    // 0.95, 0.96. Not where 4 x 7 saves no block: 14x14x256
-                    // 1.07, 1.07; 19x19x256 1.09, 1.06; 13x13x512 1.04, 1.04;
-                    // 17x17x384 1.02, 1.01.
+                    // Flat blocks of 4 vectors: 7 positions where that costs
+                    // less. A task's short last block streams its weights
+                    // from L2 as a whole block does, so it costs about as
+                    // much; 4 x 7 fills the 32 registers (LLVM spills one
+                    // accumulator per step), 7% per block; a width that
+                    // divides the output's skips the window rows over the
+                    // padding (skips_padding_rows). ab_static.sh, time 4 x 7
+                    // vs 4 x 6, two runs, 1 thread; 2 threads: 3x3 7x7x512
+                    // (49 positions: 7 blocks vs 9) 0.94, 0.95; 0.96, 0.96;
+                    // 4x7x7x512 0.95, 0.98; 0.95, 0.96 (before rows were
+                    // skipped). 14x14x256 dilated 2 (skipping 10% of the
+                    // rows) 0.96, 0.95. Not where 4 x 7 saves no block and
+                    // little padding: 14x14x256 1.00, 1.04 (1.07, 1.07
+                    // before rows were skipped); 19x19x256 1.09, 1.06;
+                    // 13x13x512 1.04, 1.04; 17x17x384 1.02, 1.01.
                     if (p.flat_positions && p.block_c == 4 && wide) {
                         const int64_t positions = (p.rows > 0 ? p.rows : h) * w;
-                        auto cost = [&](int bx) { return double((positions + bx - 1) / bx * bx) * (bx == 7 ? 1.05 : 1.0); };
+                        auto cost = [&](int bx) {
+                            const double kept = w % bx == 0 ? window_rows_in_image(layer) : 1.0;
+                            return double((positions + bx - 1) / bx * bx) * (bx == 7 ? 1.07 : 1.0) * kept;
+                        };
                         p.block_x = cost(7) < cost(6) ? 7 : 6;
                     }
                     // Register blocks over flat positions (flat_positions)
@@ -1024,6 +1045,14 @@ bool sums_flat_positions(const graph::Layer &layer, const Conv2DParams &p, const
     const int V = vector_floats(p, target);
     return p.flat_positions && p.vectorize == "c" && p.accumulate == "tile" && layer.conv.filters >= V &&
            p.compute_at == "root" && layer.output.shape[2] > 0;
+}
+
+bool skips_padding_rows(const graph::Layer &layer, const Conv2DParams &p, const Target &target) {
+    const graph::Conv2D &c = layer.conv;
+    if (!graph::needs_zero_padding(c) || c.kernel_h < 2 || few_taps(layer)) return false;
+    if (p.vectorize != "c" || p.accumulate != "tile") return false;
+    if (sums_flat_positions(layer, p, target)) return layer.output.shape[2] % p.block_x == 0;
+    return p.block_y == 1;
 }
 
 namespace {

@@ -148,11 +148,14 @@ lower::KernelBlocks kernel_blocks(const graph::Graph &graph, const GraphParams &
     return blocks;
 }
 
-lower::FlatLayers flat_layers(const graph::Graph &graph, const GraphParams &params, const Halide::Target &target) {
-    lower::FlatLayers flat;
+lower::SumForms sum_forms(const graph::Graph &graph, const GraphParams &params, const Halide::Target &target) {
+    lower::SumForms forms;
     for (const graph::Layer &l : graph.layers)
-        if (l.kind == graph::OpKind::Conv2D && sums_flat_positions(l, params.at(l.name), target)) flat.insert(l.name);
-    return flat;
+        if (l.kind == graph::OpKind::Conv2D) {
+            const Conv2DParams &p = params.at(l.name);
+            forms[l.name] = {sums_flat_positions(l, p, target), skips_padding_rows(l, p, target)};
+        }
+    return forms;
 }
 
 void schedule_graph(lower::LoweredGraph &lowered, const graph::Graph &graph,

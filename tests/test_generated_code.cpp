@@ -63,3 +63,32 @@ TEST(GeneratedCode, GuardedLastColumnBlockComputesOnlyItsColumns) {
     assembly << file.rdbuf();
     EXPECT_EQ(fmas_per_loop(assembly.str()), (std::vector<int>{28, 12}));
 }
+
+// Window rows over the zero padding skipped (skips_padding_rows): 3x3
+// 7x7x512 in flat 4 x 7 blocks, one output row each, the heuristic's pick.
+// Halide turns the skip into bounds on the loops around the reduction, so
+// the one reduction loop keeps its 28 FMAs per step and no test; with
+// blocks that cross row ends the tests would stay inside it, each FMA's
+// position guarded (3x3 14x14x256 in 4 x 6: 3.2x the time).
+TEST(GeneratedCode, SkippedPaddingRowsLeaveNoTestInTheReduction) {
+    const fs::path dir = fs::path(::testing::TempDir()) / "convpipe_generated_code";
+    fs::create_directories(dir);
+    std::ofstream(dir / "rows.json") << graph::conv_notation_spec("1x7x7x512->512 3x3", "layer");
+    const tests::CommandResult r = tests::run_command(
+        CONVPIPE_GENERATOR, "-g convpipe -f rows -o " + dir.string() +
+                                " -e assembly,stmt target=x86-64-linux-avx512_skylake-no_runtime spec=" +
+                                (dir / "rows.json").string());
+    ASSERT_EQ(r.status, 0) << r.output;
+    std::ifstream file(dir / "rows.s"), stmt_file(dir / "rows.stmt");
+    ASSERT_TRUE(file && stmt_file) << "no assembly or statement written";
+    std::stringstream assembly, stmt;
+    assembly << file.rdbuf();
+    stmt << stmt_file.rdbuf();
+    EXPECT_EQ(fmas_per_loop(assembly.str()), (std::vector<int>{28}));
+    // The predicate is there, as loop bounds: no `if` in the sum's update.
+    const std::string text = stmt.str();
+    const size_t update = text.find("for (conv_conv.s1.");
+    ASSERT_NE(update, std::string::npos) << text;
+    const size_t end = text.find("consume conv_conv", update);
+    EXPECT_EQ(text.substr(update, end - update).find("if ("), std::string::npos);
+}

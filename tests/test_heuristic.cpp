@@ -404,10 +404,12 @@ TEST(Heuristic, Avx512FlatBlocksTakeSevenPositionsWhereThatSavesBlocks) {
         const char *notation;
         int block_x;
     };
-    // 49 positions: 7 x 7 vs 8 x 6 + 1; 196: 28 x 7 vs 32 x 6 + 4; 169:
-    // 24 x 7 + 1 vs 28 x 6 + 1.
+    // 49 positions: 7 x 7 vs 8 x 6 + 1; 196: 28 x 7 vs 32 x 6 + 4, but 7
+    // divides 14 and skips the window rows over the padding, 10% of them
+    // dilated 2, 5% not; 169: 24 x 7 + 1 vs 28 x 6 + 1.
     for (const Case &c : {Case{"1x7x7x512->512 3x3", 7}, Case{"4x7x7x512->512 3x3", 7},
-                          Case{"1x14x14x256->256 3x3", 6}, Case{"1x13x13x512->512 3x3", 6}}) {
+                          Case{"1x14x14x256->256 3x3 d2", 7}, Case{"1x14x14x256->256 3x3", 6},
+                          Case{"1x13x13x512->512 3x3", 6}}) {
         const schedule::Conv2DParams p = params_for(c.notation);
         SCOPED_TRACE(std::string(c.notation) + ": " + p.to_json().dump());
         EXPECT_TRUE(p.flat_positions);
@@ -466,6 +468,37 @@ TEST(Heuristic, Avx512PaddedFiltersTakeTwoVectorsAcrossTheWidth) {
     // 6 and 3 vectors, which 3-vector blocks divide.
     EXPECT_EQ(block("1x14x14x192->96 3x3"), std::make_pair(3, 9));
     EXPECT_EQ(block("1x14x14x128->48 3x3"), std::make_pair(3, 9));
+}
+
+// The share of window rows over the image: 3x3 over 7 rows skips one row
+// of the window at each edge, dilated 2 over 14 rows two; 'valid' and
+// strided layers count none skipped.
+TEST(Heuristic, WindowRowsInImage) {
+    EXPECT_DOUBLE_EQ(schedule::window_rows_in_image(notation_layer("1x7x7x512->512 3x3")), 19.0 / 21);
+    EXPECT_DOUBLE_EQ(schedule::window_rows_in_image(notation_layer("1x14x14x256->256 3x3 d2")), 38.0 / 42);
+    EXPECT_DOUBLE_EQ(schedule::window_rows_in_image(notation_layer("1x9x9x16->16 5x5")), 39.0 / 45);
+    EXPECT_DOUBLE_EQ(schedule::window_rows_in_image(notation_layer("1x9x9x16->16 3x3 valid")), 1.0);
+    EXPECT_DOUBLE_EQ(schedule::window_rows_in_image(notation_layer("1x9x9x16->16 3x3 s2")), 1.0);
+}
+
+// The sum skips the window rows over the padding where each register block
+// lies within one output row: blocks one row high, or flat blocks whose
+// width divides the output's; not over unrolled windows (few taps) nor
+// where nothing is padded.
+TEST(Heuristic, SkipsPaddingRowsWhereBlocksLieInOneRow) {
+    auto skips = [](const char *notation, const char *params) {
+        const graph::Layer layer = notation_layer(notation);
+        schedule::Conv2DParams p = params_for(notation);
+        if (*params) p.update_from(nlohmann::json::parse(params), "test");
+        return schedule::skips_padding_rows(layer, p, Halide::Target(kAvx512));
+    };
+    EXPECT_TRUE(skips("1x7x7x512->512 3x3", ""));     // flat 4 x 7
+    EXPECT_TRUE(skips("1x56x56x64->64 3x3", ""));     // 4 x 6, one row
+    EXPECT_FALSE(skips("1x14x14x256->256 3x3", ""));  // flat 4 x 6 across row ends
+    EXPECT_FALSE(skips("1x56x56x64->64 3x3", R"({"block_c": 2, "block_x": 4, "block_y": 2})"));
+    EXPECT_FALSE(skips("1x56x56x64->64 3x3 valid", ""));
+    EXPECT_FALSE(skips("1x56x56x64->64 3x3 dw", ""));
+    EXPECT_FALSE(skips("1x56x56x64->64 1x1", ""));
 }
 
 // AVX-512 stems with one vector of filters: 8 columns, so that the block

@@ -82,7 +82,7 @@ public:
             bindings.push_back(lower::bind_input(params_.back(), stored));
             input_blocks_.push_back(lower::call_input_block(v, blocks));
         }
-        lower::LoweredGraph lowered = lower::lower_graph(g, bindings, blocks, schedule::flat_layers(g, params, target_));
+        lower::LoweredGraph lowered = lower::lower_graph(g, bindings, blocks, schedule::sum_forms(g, params, target_));
         const lower::Dims &d = lower::dims();
         std::map<std::string, Func> outputs;
         std::vector<Func> funcs;
@@ -186,6 +186,7 @@ std::string describe_schedule(const graph::Graph &g, const std::string &schedule
             const int64_t padded = graph::packed_kernel_shape(l.conv.kernel.shape, b)[0] * b;
             if (padded != l.conv.filters) origin += ", zero filters up to " + std::to_string(padded);
         }
+        if (schedule::skips_padding_rows(l, params.at(l.name), target)) origin += "; skips window rows over the padding";
         out += l.name + ": " + params.at(l.name).to_json().dump() + "  (" + origin + ")\n";
     }
     return out;

@@ -65,7 +65,8 @@ Buffer<float> weight_buffer(const graph::Weight &w, const std::string &name) {
 namespace {
 
 LayerStage lower_conv(const graph::Layer &layer, const InputBinding &in, const InputBinding *kernel_in,
-                     const InputBinding *bias_in, int kernel_block, bool flat) {
+                     const InputBinding *bias_in, int kernel_block, const SumForm &form) {
+    const bool flat = form.flat_positions;
     const Dims &d = dims();
     const graph::Conv2D &p = layer.conv;
     LayerStage s;
@@ -160,6 +161,9 @@ LayerStage lower_conv(const graph::Layer &layer, const InputBinding &in, const I
     Expr y = flat ? d.pos / s.flat_width : Expr(d.y);
     Expr xi = x * p.stride_w + s.r.y * p.dilation_w - pad_left;
     Expr yi = y * p.stride_h + s.r.z * p.dilation_h - pad_top;
+    // Window rows over the zero padding add nothing: skipped where the
+    // schedule's blocks let Halide trim the window's row loop for them.
+    if (form.skips_padding_rows) s.r.where(yi >= 0 && yi < in_h);
 
     s.conv = Func(name + "_conv");
     std::vector<Var> at = flat ? std::vector<Var>{d.c, d.pos, d.n} : std::vector<Var>{d.c, d.x, d.y, d.n};
@@ -263,7 +267,7 @@ LayerStage lower_simple(const graph::Layer &layer, const std::vector<InputBindin
 }  // namespace
 
 LoweredGraph lower_graph(const graph::Graph &g, const std::vector<InputBinding> &call_inputs,
-                         const KernelBlocks &kernel_blocks, const FlatLayers &flat_layers) {
+                         const KernelBlocks &kernel_blocks, const SumForms &sum_forms) {
     std::vector<graph::Value> call = g.call_inputs();
     if (call.size() != call_inputs.size()) throw Error(g.name + ": lowering got the wrong number of inputs");
     LoweredGraph lg;
@@ -284,9 +288,10 @@ LoweredGraph lower_graph(const graph::Graph &g, const std::vector<InputBinding> 
                 return it == by_name.end() ? nullptr : it->second;
             };
             auto block = kernel_blocks.find(l.name);
+            auto form = sum_forms.find(l.name);
             lg.stages.push_back(lower_conv(l, in, find(l.name + ".kernel"), find(l.name + ".bias"),
                                            block == kernel_blocks.end() ? 0 : block->second,
-                                           flat_layers.count(l.name) > 0));
+                                           form == sum_forms.end() ? SumForm{} : form->second));
             const LayerStage &s = lg.stages.back();
             lg.extents[l.name] = {Expr(int(l.conv.filters)), s.out_width, s.out_height, in.extent[3]};
         } else {

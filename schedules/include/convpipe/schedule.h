@@ -108,6 +108,11 @@ int vector_floats(const Conv2DParams &p, const Halide::Target &target);
 // heuristic gives them their own blocks, task sizes and fusion.
 bool few_taps(const graph::Layer &layer);
 
+// The share of a layer's window rows that read its image rather than the
+// zero padding ('same', stride 1; else 1): what skipping those rows saves
+// (skips_padding_rows).
+double window_rows_in_image(const graph::Layer &layer);
+
 // Where a layer's stages go relative to other layers (compute_at).
 struct Placement {
     // Set when the layer is computed inside its consumer's tasks: the loop
@@ -173,7 +178,13 @@ lower::KernelBlocks kernel_blocks(const graph::Graph &graph, const GraphParams &
 // asked for where it applies: a width the spec fixes, the template's
 // "c" tiles, compute_at "root"), for lower_graph, which defines the sum so.
 bool sums_flat_positions(const graph::Layer &layer, const Conv2DParams &params, const Halide::Target &target);
-lower::FlatLayers flat_layers(const graph::Graph &graph, const GraphParams &params, const Halide::Target &target);
+// Whether the tile template's sum skips the window rows that fall in the
+// zero padding: where each register block lies within one output row (blocks
+// one row high, or flat blocks whose width divides the output's) and the
+// window's rows are a loop (not unrolled, as for few taps); Halide then
+// trims that loop per block, with no test left inside the reduction.
+bool skips_padding_rows(const graph::Layer &layer, const Conv2DParams &params, const Halide::Target &target);
+lower::SumForms sum_forms(const graph::Graph &graph, const GraphParams &params, const Halide::Target &target);
 
 // Schedules every stage of a lowered graph with the chosen parameters.
 // `outputs` maps output layer names to the Funcs that store them.

@@ -3,7 +3,6 @@
 // Used by both the AOT Generator and the JIT compiler, so the two paths
 // compute with exactly the same definitions.
 #include <map>
-#include <set>
 #include <string>
 #include <vector>
 
@@ -63,10 +62,18 @@ struct LoweredGraph {
 // pipeline takes as input.
 using KernelBlocks = std::map<std::string, int>;
 
-// Conv2D layers whose sum runs over flat positions (LayerStage::flat_width),
-// by name. Chosen by the schedule (schedule::flat_layers) before lowering;
-// only layers whose output width the spec fixes can be.
-using FlatLayers = std::set<std::string>;
+// How a Conv2D layer's sum is defined, as its schedule wants it: over flat
+// positions (LayerStage::flat_width; only layers whose output width the spec
+// fixes can be), and whether it skips the window rows that fall in the zero
+// padding (an RDom predicate, which Halide turns into bounds on the window's
+// row loop where each register block lies within one output row). Chosen by
+// the schedule (schedule::sum_forms) before lowering; layers not listed take
+// the plain form.
+struct SumForm {
+    bool flat_positions = false;
+    bool skips_padding_rows = false;
+};
+using SumForms = std::map<std::string, SumForm>;
 
 // The filter block a call input is stored packed in: its layer's block when
 // it is a run-time kernel of a packed layer, else 0 (as the graph says).
@@ -84,7 +91,7 @@ void constrain_output(Halide::OutputImageParam output, const Shape &shape);
 // call_inputs follow graph.call_inputs() order.
 // call_inputs are bound with their storage_shape.
 LoweredGraph lower_graph(const graph::Graph &graph, const std::vector<InputBinding> &call_inputs,
-                         const KernelBlocks &kernel_blocks = {}, const FlatLayers &flat_layers = {});
+                         const KernelBlocks &kernel_blocks = {}, const SumForms &sum_forms = {});
 
 // The activation as a Halide expression (Keras 3 semantics).
 Halide::Expr activate(graph::Activation activation, float alpha, Halide::Expr v);
