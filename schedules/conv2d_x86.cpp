@@ -800,7 +800,20 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
                     // little padding: 14x14x256 1.00, 1.04 (1.07, 1.07
                     // before rows were skipped); 19x19x256 1.09, 1.06;
                     // 13x13x512 1.04, 1.04; 17x17x384 1.02, 1.01.
-                    if (p.flat_positions && p.block_c == 4 && wide) {
+                    // Outputs 12-14 wide whose window rows reach into the
+                    // padding take blocks of 2 vectors x a whole row instead
+                    // (24-28 accumulators, no spill), which skip those rows.
+                    // ab_static.sh, time vs the 4 x 6 or 4 x 7 blocks, two
+                    // runs, 1 thread; 2 threads: 3x3 14x14x256 (5% of the
+                    // rows skipped) 0.95, 0.95; 0.98, 0.99; 13x13x512 0.95,
+                    // 0.97; 13x13x384->256 0.95, 0.96; 0.97, 0.96; 14x14x256
+                    // dilated 2 (10%) 0.98, 0.92. Not with little to skip:
+                    // 3x3/2 28x28x256->512 1.01, 1.03. Not narrower: 7x7x512
+                    // in 2 x 7 1.14, 1.11; 4x9x9x256 in 2 x 9 1.00, 1.00.
+                    if (p.flat_positions && p.block_c == 4 && wide && w >= 12 && w <= 14 &&
+                        window_rows_in_image(layer) < 1.0) {
+                        p.block_c = 2, p.block_x = static_cast<int>(w);
+                    } else if (p.flat_positions && p.block_c == 4 && wide) {
                         const int64_t positions = (p.rows > 0 ? p.rows : h) * w;
                         auto cost = [&](int bx) {
                             const double kept = w % bx == 0 ? window_rows_in_image(layer) : 1.0;

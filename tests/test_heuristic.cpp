@@ -96,7 +96,7 @@ TEST(Heuristic, ChoicesFitTheTemplate) {
                 // operands), else block_c weight vectors and a broadcast;
                 // AVX-512's flat 4 x 7 blocks leave the broadcast no
                 // register (one accumulator spills per step), taken where
-                // they save blocks (Avx512FlatBlocksTakeSevenPositions...).
+                // they save blocks (Avx512FlatBlockShapes).
                 const bool depthwise = s.groups == s.c && s.f == s.c;
                 const bool flat_4x7 = p.flat_positions && p.block_c == 4 && p.block_x == 7 && V == 16;
                 EXPECT_LE(p.block_c * p.block_x * p.block_y + p.block_c + (depthwise || flat_4x7 ? 0 : 1), registers);
@@ -359,9 +359,8 @@ TEST(Heuristic, Avx512ChannelTasksKeepWeightsAndInputInL2) {
         EXPECT_TRUE(p.parallel_channels);
         EXPECT_TRUE(p.flat_positions);
         EXPECT_TRUE(p.kernel_rows_outer);
-        EXPECT_EQ(p.block_c, 4);
-        // 7 positions where that takes fewer blocks per task (below).
-        EXPECT_EQ(p.block_x, s.h == 7 ? 7 : 6);
+        // Other widths where those cost less (Avx512FlatBlockShapes).
+        EXPECT_EQ(p.block_c * p.block_x, s.h == 7 ? 4 * 7 : s.h == 14 ? 2 * 14 : 4 * 6);
     }
     // 288 filters: 18 vectors, blocks of 3 (663 KB) with 444 KB of input.
     const schedule::Conv2DParams p = avx512_params({17, 17, 384, 288, 3, 1, 1});
@@ -397,23 +396,26 @@ TEST(Heuristic, Avx512RowTasksKeepABlocksWeightsAndInputInL2) {
     EXPECT_EQ(avx512_params({56, 56, 64, 64, 3, 1, 1}).block_c, 4);
 }
 
-// Flat blocks of 4 vectors take 7 positions where that takes fewer blocks
-// per task (a short last block costs about a whole one), 6 elsewhere.
-TEST(Heuristic, Avx512FlatBlocksTakeSevenPositionsWhereThatSavesBlocks) {
+// AVX-512's flat blocks: 4 vectors x 6 positions; x 7 where that takes
+// fewer blocks per task (a short last block costs about a whole one); 2
+// vectors x a whole row 12-14 wide where the window's rows reach into the
+// padding (a block within one row skips them).
+TEST(Heuristic, Avx512FlatBlockShapes) {
     struct Case {
         const char *notation;
-        int block_x;
+        int block_c, block_x;
     };
-    // 49 positions: 7 x 7 vs 8 x 6 + 1; 196: 28 x 7 vs 32 x 6 + 4, but 7
-    // divides 14 and skips the window rows over the padding, 10% of them
-    // dilated 2, 5% not; 169: 24 x 7 + 1 vs 28 x 6 + 1.
-    for (const Case &c : {Case{"1x7x7x512->512 3x3", 7}, Case{"4x7x7x512->512 3x3", 7},
-                          Case{"1x14x14x256->256 3x3 d2", 7}, Case{"1x14x14x256->256 3x3", 6},
-                          Case{"1x13x13x512->512 3x3", 6}}) {
+    // 49 positions: 7 x 7 vs 8 x 6 + 1. 196 and 169: rows of 14 and 13.
+    // Stride 2 pads no row above and one below: 4 x 6. 361: 52 x 7 vs 60 x
+    // 6 + 1, 4 x 7 spilling.
+    for (const Case &c :
+         {Case{"1x7x7x512->512 3x3", 4, 7}, Case{"4x7x7x512->512 3x3", 4, 7}, Case{"1x14x14x256->256 3x3 d2", 2, 14},
+          Case{"1x14x14x256->256 3x3", 2, 14}, Case{"1x13x13x512->512 3x3", 2, 13},
+          Case{"1x28x28x256->512 3x3 s2", 4, 6}, Case{"1x19x19x256->256 3x3", 4, 6}}) {
         const schedule::Conv2DParams p = params_for(c.notation);
         SCOPED_TRACE(std::string(c.notation) + ": " + p.to_json().dump());
         EXPECT_TRUE(p.flat_positions);
-        EXPECT_EQ(p.block_c, 4);
+        EXPECT_EQ(p.block_c, c.block_c);
         EXPECT_EQ(p.block_x, c.block_x);
     }
 }
@@ -494,7 +496,8 @@ TEST(Heuristic, SkipsPaddingRowsWhereBlocksLieInOneRow) {
     };
     EXPECT_TRUE(skips("1x7x7x512->512 3x3", ""));     // flat 4 x 7
     EXPECT_TRUE(skips("1x56x56x64->64 3x3", ""));     // 4 x 6, one row
-    EXPECT_FALSE(skips("1x14x14x256->256 3x3", ""));  // flat 4 x 6 across row ends
+    EXPECT_TRUE(skips("1x14x14x256->256 3x3", ""));   // flat 2 x 14
+    EXPECT_FALSE(skips("1x14x14x256->256 3x3", R"({"block_c": 4, "block_x": 6})"));  // across row ends
     EXPECT_FALSE(skips("1x56x56x64->64 3x3", R"({"block_c": 2, "block_x": 4, "block_y": 2})"));
     EXPECT_FALSE(skips("1x56x56x64->64 3x3 valid", ""));
     EXPECT_FALSE(skips("1x56x56x64->64 3x3 dw", ""));
