@@ -399,7 +399,8 @@ TEST(Heuristic, Avx512RowTasksKeepABlocksWeightsAndInputInL2) {
 // AVX-512's flat blocks: 4 vectors x 6 positions; x 7 where that takes
 // fewer blocks per task (a short last block costs about a whole one); 2
 // vectors x a whole row 12-14 wide where the window's rows reach into the
-// padding (a block within one row skips them).
+// padding (a block within one row skips them); 4 x 6 blocks one row high,
+// not flat, where skipping those rows saves more than short blocks cost.
 TEST(Heuristic, Avx512FlatBlockShapes) {
     struct Case {
         const char *notation;
@@ -418,6 +419,11 @@ TEST(Heuristic, Avx512FlatBlockShapes) {
         EXPECT_EQ(p.block_c, c.block_c);
         EXPECT_EQ(p.block_x, c.block_x);
     }
+    const char *seven_by_one = "1x17x17x160->192 7x1";
+    const schedule::Conv2DParams rows = params_for(seven_by_one);
+    EXPECT_FALSE(rows.flat_positions);
+    EXPECT_TRUE(schedule::skips_padding_rows(notation_layer(seven_by_one), rows, Halide::Target(kAvx512)));
+    EXPECT_TRUE(params_for("1x17x17x384->384 3x3").flat_positions);
 }
 
 // AVX-512: where row tasks would read all of a layer's weights, 640 KB or
@@ -430,16 +436,19 @@ TEST(Heuristic, Avx512LayersWhoseWeightsOutgrowL2TakeChannelTasks) {
         const char *notation;
         int64_t tasks;
         bool kernel_rows_outer;
+        bool flat = true;
     };
+    // 7x1 over 17 rows: blocks one row high, which skip the 10% of the
+    // window's rows over the padding (Avx512FlatBlockShapes).
     for (const Case &c : {Case{"1x31x31x128->256 3x3 s2", 4, true}, Case{"1x64x64x64->64 7x7", 4, true},
-                          Case{"1x19x19x1024->126 3x3", 4, true}, Case{"1x17x17x160->192 7x1", 6, false},
+                          Case{"1x19x19x1024->126 3x3", 4, true}, Case{"1x17x17x160->192 7x1", 6, false, false},
                           Case{"1x71x71x192->192 3x3 s2 valid", 6, true}, Case{"1x28x28x128->128 3x3", 4, true},
                           Case{"2x28x28x128->128 3x3", 4, true}}) {
         const graph::Layer layer = notation_layer(c.notation);
         const schedule::Conv2DParams p = params_for(c.notation);
         SCOPED_TRACE(std::string(c.notation) + ": " + p.to_json().dump());
         EXPECT_TRUE(p.parallel_channels);
-        EXPECT_TRUE(p.flat_positions);
+        EXPECT_EQ(p.flat_positions, c.flat);
         EXPECT_EQ(p.block_c, 4);
         EXPECT_EQ(p.block_x, 6);
         EXPECT_EQ(p.kernel_rows_outer, c.kernel_rows_outer);
