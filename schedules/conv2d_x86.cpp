@@ -810,12 +810,11 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
                     // dilated 2 (10%) 0.98, 0.92. Not with little to skip:
                     // 3x3/2 28x28x256->512 1.01, 1.03. Not narrower: 7x7x512
                     // in 2 x 7 1.14, 1.11; 4x9x9x256 in 2 x 9 1.00, 1.00.
-                    if (p.flat_positions && p.block_c == 4 && wide && w >= 12 && w <= 14 &&
-                        window_rows_in_image(layer) < 1.0) {
+                    const double kept = window_rows_in_image(layer);
+                    if (p.flat_positions && p.block_c == 4 && wide && w >= 12 && w <= 14 && kept < 1.0) {
                         p.block_c = 2, p.block_x = static_cast<int>(w);
                     } else if (p.flat_positions && p.block_c == 4 && wide) {
                         const int64_t rows = p.rows > 0 ? p.rows : h, positions = rows * w;
-                        const double kept = window_rows_in_image(layer);
                         auto cost = [&](int bx) {
                             return double((positions + bx - 1) / bx * bx) * (bx == 7 ? 1.07 : 1.0) *
                                    (w % bx == 0 ? kept : 1.0);

@@ -6,6 +6,7 @@
 #include <regex>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "convpipe/notation.h"
@@ -38,6 +39,32 @@ std::vector<int> fmas_per_loop(const std::string &assembly) {
     return loops;
 }
 
+// Generates the layer `notation` (with its schedule file's parameters for
+// the layer, or the heuristic's where empty) for AVX-512 as assembly and
+// Halide's statement, and returns the two texts in that order. Empty
+// strings (and a test failure) where the generator failed.
+std::pair<std::string, std::string> generate(const std::string &name, const std::string &notation,
+                                             const std::string &conv_params = "") {
+    const fs::path dir = fs::path(::testing::TempDir()) / "convpipe_generated_code";
+    fs::create_directories(dir);
+    std::ofstream(dir / (name + ".json")) << graph::conv_notation_spec(notation, "layer");
+    std::string args = "-g convpipe -f " + name + " -o " + dir.string() +
+                       " -e assembly,stmt target=x86-64-linux-avx512_skylake-no_runtime spec=" +
+                       (dir / (name + ".json")).string();
+    if (!conv_params.empty()) {
+        std::ofstream(dir / (name + "_schedule.json")) << R"({"layers": {"conv": )" << conv_params << "}}";
+        args += " schedule=" + (dir / (name + "_schedule.json")).string();
+    }
+    const tests::CommandResult r = tests::run_command(CONVPIPE_GENERATOR, args);
+    EXPECT_EQ(r.status, 0) << r.output;
+    auto text = [&](const char *ext) {
+        std::stringstream out;
+        out << std::ifstream(dir / (name + ext)).rdbuf();
+        return out.str();
+    };
+    return {text(".s"), text(".stmt")};
+}
+
 }  // namespace
 
 // A guarded last column block over padded filters: 20 filters in one block
@@ -47,21 +74,10 @@ std::vector<int> fmas_per_loop(const std::string &assembly) {
 // where 2 x 14 = 28 would compute 8 dead columns (as when the last filter
 // vector was stored shifted: 1.3x the time of 2 x 10 blocks).
 TEST(GeneratedCode, GuardedLastColumnBlockComputesOnlyItsColumns) {
-    const fs::path dir = fs::path(::testing::TempDir()) / "convpipe_generated_code";
-    fs::create_directories(dir);
-    std::ofstream(dir / "layer.json") << graph::conv_notation_spec("1x20x20x40->20 3x3", "layer");
-    std::ofstream(dir / "schedule.json") << R"({"layers": {"conv": {"accumulate": "tile", "pack_weights": true,
-        "block_c": 2, "block_x": 14, "rows": 5}}})";
-    const tests::CommandResult r = tests::run_command(
-        CONVPIPE_GENERATOR, "-g convpipe -f layer -o " + dir.string() +
-                                " -e assembly target=x86-64-linux-avx512_skylake-no_runtime spec=" +
-                                (dir / "layer.json").string() + " schedule=" + (dir / "schedule.json").string());
-    ASSERT_EQ(r.status, 0) << r.output;
-    std::ifstream file(dir / "layer.s");
-    ASSERT_TRUE(file) << "no assembly written";
-    std::stringstream assembly;
-    assembly << file.rdbuf();
-    EXPECT_EQ(fmas_per_loop(assembly.str()), (std::vector<int>{28, 12}));
+    const auto [assembly, stmt] = generate("columns", "1x20x20x40->20 3x3",
+                                           R"({"accumulate": "tile", "pack_weights": true, "block_c": 2, "block_x": 14, "rows": 5})");
+    ASSERT_FALSE(assembly.empty()) << "no assembly written";
+    EXPECT_EQ(fmas_per_loop(assembly), (std::vector<int>{28, 12}));
 }
 
 // Window rows over the zero padding skipped (skips_padding_rows): 3x3
@@ -71,24 +87,12 @@ TEST(GeneratedCode, GuardedLastColumnBlockComputesOnlyItsColumns) {
 // blocks that cross row ends the tests would stay inside it, each FMA's
 // position guarded (3x3 14x14x256 in 4 x 6: 3.2x the time).
 TEST(GeneratedCode, SkippedPaddingRowsLeaveNoTestInTheReduction) {
-    const fs::path dir = fs::path(::testing::TempDir()) / "convpipe_generated_code";
-    fs::create_directories(dir);
-    std::ofstream(dir / "rows.json") << graph::conv_notation_spec("1x7x7x512->512 3x3", "layer");
-    const tests::CommandResult r = tests::run_command(
-        CONVPIPE_GENERATOR, "-g convpipe -f rows -o " + dir.string() +
-                                " -e assembly,stmt target=x86-64-linux-avx512_skylake-no_runtime spec=" +
-                                (dir / "rows.json").string());
-    ASSERT_EQ(r.status, 0) << r.output;
-    std::ifstream file(dir / "rows.s"), stmt_file(dir / "rows.stmt");
-    ASSERT_TRUE(file && stmt_file) << "no assembly or statement written";
-    std::stringstream assembly, stmt;
-    assembly << file.rdbuf();
-    stmt << stmt_file.rdbuf();
-    EXPECT_EQ(fmas_per_loop(assembly.str()), (std::vector<int>{28}));
+    const auto [assembly, stmt] = generate("rows", "1x7x7x512->512 3x3");
+    ASSERT_FALSE(assembly.empty() || stmt.empty()) << "no assembly or statement written";
+    EXPECT_EQ(fmas_per_loop(assembly), (std::vector<int>{28}));
     // The predicate is there, as loop bounds: no `if` in the sum's update.
-    const std::string text = stmt.str();
-    const size_t update = text.find("for (conv_conv.s1.");
-    ASSERT_NE(update, std::string::npos) << text;
-    const size_t end = text.find("consume conv_conv", update);
-    EXPECT_EQ(text.substr(update, end - update).find("if ("), std::string::npos);
+    const size_t update = stmt.find("for (conv_conv.s1.");
+    ASSERT_NE(update, std::string::npos) << stmt;
+    const size_t end = stmt.find("consume conv_conv", update);
+    EXPECT_EQ(stmt.substr(update, end - update).find("if ("), std::string::npos);
 }
