@@ -810,29 +810,31 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
                     // dilated 2 (10%) 0.98, 0.92. Not with little to skip:
                     // 3x3/2 28x28x256->512 1.01, 1.03. Not narrower: 7x7x512
                     // in 2 x 7 1.14, 1.11; 4x9x9x256 in 2 x 9 1.00, 1.00.
-                    const double kept = window_rows_in_image(layer);
-                    if (p.flat_positions && p.block_c == 4 && wide && w >= 12 && w <= 14 && kept < 1.0) {
-                        p.block_c = 2, p.block_x = static_cast<int>(w);
-                    } else if (p.flat_positions && p.block_c == 4 && wide) {
-                        const int64_t rows = p.rows > 0 ? p.rows : h, positions = rows * w;
-                        auto cost = [&](int bx) {
-                            return double((positions + bx - 1) / bx * bx) * (bx == 7 ? 1.07 : 1.0) *
-                                   (w % bx == 0 ? kept : 1.0);
-                        };
-                        p.block_x = cost(7) < cost(6) ? 7 : 6;
-                        // Blocks of 6 one row high instead (a short block
-                        // per row, costed as a whole one) where skipping
-                        // the window rows over the padding saves 3% more
-                        // than that costs: 7x1 17x17x160->192 (10% of the
-                        // window's rows skipped), time vs flat, two runs, 1
-                        // thread; 2 threads: 0.91, 0.91; 0.91, 0.91. Where
-                        // the model ties them (3x3 17x17x384, 7x7 64x64x64),
-                        // flat.
-                        const double row_blocks = double(rows * ((w + 5) / 6) * 6) * kept;
-                        if (row_blocks < 0.97 * cost(p.block_x)) {
-                            p.block_x = 6;
-                            p.flat_positions = false;
-                            p.kernel_rows_outer = false;
+                    if (p.flat_positions && p.block_c == 4 && wide) {
+                        const double kept = window_rows_in_image(layer);
+                        if (w >= 12 && w <= 14 && kept < 1.0) {
+                            p.block_c = 2, p.block_x = static_cast<int>(w);
+                        } else {
+                            const int64_t rows = p.rows > 0 ? p.rows : h, positions = rows * w;
+                            auto cost = [&](int bx) {
+                                return double((positions + bx - 1) / bx * bx) * (bx == 7 ? 1.07 : 1.0) *
+                                       (w % bx == 0 ? kept : 1.0);
+                            };
+                            p.block_x = cost(7) < cost(6) ? 7 : 6;
+                            // Blocks of 6 one row high instead (a short block
+                            // per row, costed as a whole one) where skipping the
+                            // window rows over the padding saves 3% more than
+                            // that costs: 7x1 17x17x160->192 (10% of the
+                            // window's rows skipped), time vs flat, two runs, 1
+                            // thread; 2 threads: 0.91, 0.91; 0.91, 0.91. Where
+                            // the model ties them (3x3 17x17x384, 7x7 64x64x64),
+                            // flat.
+                            const double row_blocks = double(rows * ((w + 5) / 6) * 6) * kept;
+                            if (row_blocks < 0.97 * cost(p.block_x)) {
+                                p.block_x = 6;
+                                p.flat_positions = false;
+                                p.kernel_rows_outer = false;
+                            }
                         }
                     }
                     // Register blocks over flat positions (flat_positions)
