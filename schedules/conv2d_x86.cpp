@@ -181,18 +181,30 @@ double block_efficiency(int bc, int bx, int by, int V, int64_t filters, bool pad
     return columns * used(height, by) * used(filters, padded_filters ? V : V * bc);
 }
 
-double window_rows_in_image(const graph::Layer &layer) {
-    const graph::SpatialWindow wh = graph::window_h(layer.conv);
-    const int64_t h = layer.output.shape[1];
-    if (wh.stride != 1 || h <= 0 || !graph::needs_zero_padding(layer.conv)) return 1.0;
-    const int64_t pad = wh.pad_before(h);
+namespace {
+
+// The share of a window's taps along one axis (rows or columns) that read
+// the image: stride 1 'same' only (output size = input size), else 1.
+double window_share_in_image(const graph::Layer &layer, const graph::SpatialWindow &win, int64_t size) {
+    if (win.stride != 1 || size <= 0 || !graph::needs_zero_padding(layer.conv)) return 1.0;
+    const int64_t pad = win.pad_before(size);
     int64_t kept = 0;
-    for (int64_t y = 0; y < h; y++)
-        for (int k = 0; k < wh.kernel; k++) {
-            const int64_t row = y + int64_t(k) * wh.dilation - pad;
-            kept += row >= 0 && row < h;
+    for (int64_t o = 0; o < size; o++)
+        for (int k = 0; k < win.kernel; k++) {
+            const int64_t i = o + int64_t(k) * win.dilation - pad;
+            kept += i >= 0 && i < size;
         }
-    return double(kept) / double(h * wh.kernel);
+    return double(kept) / double(size * win.kernel);
+}
+
+}  // namespace
+
+double window_rows_in_image(const graph::Layer &layer) {
+    return window_share_in_image(layer, graph::window_h(layer.conv), layer.output.shape[1]);
+}
+
+double window_columns_in_image(const graph::Layer &layer) {
+    return window_share_in_image(layer, graph::window_w(layer.conv), layer.output.shape[2]);
 }
 
 bool few_taps(const graph::Layer &layer) {
@@ -1082,6 +1094,15 @@ bool skips_padding_rows(const graph::Layer &layer, const Conv2DParams &p, const 
     if (p.vectorize != "c" || p.accumulate != "tile") return false;
     if (sums_flat_positions(layer, p, target)) return layer.output.shape[2] % p.block_x == 0;
     return p.block_y == 1;
+}
+
+bool skips_padding_columns(const graph::Layer &layer, const Conv2DParams &p, const Target &target) {
+    const graph::Conv2D &c = layer.conv;
+    const int64_t width = layer.output.shape[2];
+    if (!graph::needs_zero_padding(c) || c.kernel_w < 2 || few_taps(layer) || width <= 0) return false;
+    if (p.vectorize != "c" || p.accumulate != "tile") return false;
+    if (sums_flat_positions(layer, p, target)) return p.block_x % width == 0;
+    return p.block_x == width;
 }
 
 namespace {

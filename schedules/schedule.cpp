@@ -153,7 +153,8 @@ lower::SumForms sum_forms(const graph::Graph &graph, const GraphParams &params, 
     for (const graph::Layer &l : graph.layers)
         if (l.kind == graph::OpKind::Conv2D) {
             const Conv2DParams &p = params.at(l.name);
-            forms[l.name] = {sums_flat_positions(l, p, target), skips_padding_rows(l, p, target)};
+            forms[l.name] = {sums_flat_positions(l, p, target), skips_padding_rows(l, p, target),
+                             skips_padding_columns(l, p, target)};
         }
     return forms;
 }

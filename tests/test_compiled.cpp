@@ -423,6 +423,16 @@ INSTANTIATE_TEST_SUITE_P(
         FixedShapeCase{"1x10x10x16->32 3x3 d2", R"({"accumulate": "tile", "pack_weights": true, "block_c": 2, "block_x": 5, "rows": 4, "flat_positions": true})"},
         FixedShapeCase{"2x11x9x16->24 5x5 s2", R"({"accumulate": "tile", "pack_weights": true, "block_c": 3, "block_x": 3, "block_y": 1, "rows": 2})"},
         FixedShapeCase{"1x17x17x32->64 7x1", R"({"accumulate": "tile", "pack_weights": true, "block_c": 2, "block_x": 6, "block_y": 1, "parallel_channels": true, "rows": 9})"},
+        // Window columns over the padding skipped as well
+        // (skips_padding_columns): flat blocks two rows long, the last
+        // short; blocks one row wide and two high; 'same' padding uneven
+        // (a 4x4 window), after a stride, dilated; a 1x3 window.
+        FixedShapeCase{"1x5x5x16->32 3x3", R"({"accumulate": "tile", "pack_weights": true, "block_c": 2, "block_x": 10, "parallel_channels": true, "rows": 0, "flat_positions": true})"},
+        FixedShapeCase{"2x7x7x16->24 3x3", R"({"accumulate": "tile", "pack_weights": true, "block_c": 3, "block_x": 7, "block_y": 2, "rows": 4})"},
+        FixedShapeCase{"1x8x8x16->32 4x4", R"({"accumulate": "tile", "pack_weights": true, "block_c": 2, "block_x": 8, "parallel_channels": true, "rows": 0, "flat_positions": true})"},
+        FixedShapeCase{"1x14x13x16->32 3x3 s2", R"({"accumulate": "tile", "pack_weights": true, "block_c": 2, "block_x": 7, "rows": 3, "flat_positions": true})"},
+        FixedShapeCase{"1x11x11x16->32 3x3 d2", R"({"accumulate": "tile", "pack_weights": true, "block_c": 2, "block_x": 11, "parallel_channels": true, "rows": 0, "flat_positions": true, "kernel_rows_outer": true})"},
+        FixedShapeCase{"1x8x8x32->48 1x3", R"({"accumulate": "tile", "pack_weights": true, "block_c": 3, "block_x": 8, "rows": 2})"},
         // A stem's vector of filters by 8 columns (AVX-512's pick), a
         // shifted last block.
         FixedShapeCase{"1x19x21x3->16 3x3 s2", R"({"accumulate": "tile", "pack_weights": true, "block_c": 1, "block_x": 8})"},

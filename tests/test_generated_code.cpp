@@ -80,19 +80,45 @@ TEST(GeneratedCode, GuardedLastColumnBlockComputesOnlyItsColumns) {
     EXPECT_EQ(fmas_per_loop(assembly), (std::vector<int>{28, 12}));
 }
 
-// Window rows over the zero padding skipped (skips_padding_rows): 3x3
-// 7x7x512 in flat 4 x 7 blocks, one output row each, the heuristic's pick.
-// Halide turns the skip into bounds on the loops around the reduction, so
-// the one reduction loop keeps its 28 FMAs per step and no test; with
-// blocks that cross row ends the tests would stay inside it, each FMA's
-// position guarded (3x3 14x14x256 in 4 x 6: 3.2x the time).
-TEST(GeneratedCode, SkippedPaddingRowsLeaveNoTestInTheReduction) {
-    const auto [assembly, stmt] = generate("rows", "1x7x7x512->512 3x3");
-    ASSERT_FALSE(assembly.empty() || stmt.empty()) << "no assembly or statement written";
-    EXPECT_EQ(fmas_per_loop(assembly), (std::vector<int>{28}));
-    // The predicate is there, as loop bounds: no `if` in the sum's update.
+namespace {
+
+// The statement of the sum's update (the loops from its first to the
+// consume that follows), where no `if` should be left.
+std::string sum_update(const std::string &stmt) {
     const size_t update = stmt.find("for (conv_conv.s1.");
-    ASSERT_NE(update, std::string::npos) << stmt;
-    const size_t end = stmt.find("consume conv_conv", update);
-    EXPECT_EQ(stmt.substr(update, end - update).find("if ("), std::string::npos);
+    if (update == std::string::npos) return "";
+    return stmt.substr(update, stmt.find("consume conv_conv", update) - update);
+}
+
+}  // namespace
+
+// Window rows over the zero padding skipped (skips_padding_rows), columns
+// not: 3x3 12x12x64 in flat 4 x 6 blocks, half an output row each. Halide
+// turns the skip into bounds on the loops around the reduction, so the one
+// reduction loop keeps its 24 FMAs per step and no test; with blocks that
+// cross row ends the tests would stay inside it, each FMA's position
+// guarded (3x3 14x14x256 in 4 x 6: 3.2x the time).
+TEST(GeneratedCode, SkippedPaddingRowsLeaveNoTestInTheReduction) {
+    const auto [assembly, stmt] =
+        generate("rows", "1x12x12x64->64 3x3",
+                 R"({"accumulate": "tile", "pack_weights": true, "block_c": 4, "block_x": 6, "parallel_channels": true, "rows": 0, "flat_positions": true})");
+    ASSERT_FALSE(assembly.empty() || stmt.empty()) << "no assembly or statement written";
+    EXPECT_EQ(fmas_per_loop(assembly), (std::vector<int>{24}));
+    const std::string update = sum_update(stmt);
+    ASSERT_FALSE(update.empty()) << stmt;
+    EXPECT_EQ(update.find("if ("), std::string::npos) << update;
+}
+
+// Rows and columns over the padding skipped (skips_padding_columns): 3x3
+// 7x7x512 in flat 4 x 7 blocks, one output row each, the heuristic's pick.
+// Halide peels the window's first and last columns: three reduction loops,
+// the first without the block's first position (24 FMAs per step), the
+// second whole (28), the third without its last (24), and no test in any.
+TEST(GeneratedCode, SkippedPaddingColumnsPeelTheWindowsEdgeColumns) {
+    const auto [assembly, stmt] = generate("columns_skipped", "1x7x7x512->512 3x3");
+    ASSERT_FALSE(assembly.empty() || stmt.empty()) << "no assembly or statement written";
+    EXPECT_EQ(fmas_per_loop(assembly), (std::vector<int>{24, 28, 24}));
+    const std::string update = sum_update(stmt);
+    ASSERT_FALSE(update.empty()) << stmt;
+    EXPECT_EQ(update.find("if ("), std::string::npos) << update;
 }

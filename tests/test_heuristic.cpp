@@ -483,13 +483,16 @@ TEST(Heuristic, Avx512PaddedFiltersTakeTwoVectorsAcrossTheWidth) {
 
 // The share of window rows over the image: 3x3 over 7 rows skips one row
 // of the window at each edge, dilated 2 over 14 rows two; 'valid' and
-// strided layers count none skipped.
+// strided layers count none skipped. Columns likewise, along the width.
 TEST(Heuristic, WindowRowsInImage) {
     EXPECT_DOUBLE_EQ(schedule::window_rows_in_image(notation_layer("1x7x7x512->512 3x3")), 19.0 / 21);
     EXPECT_DOUBLE_EQ(schedule::window_rows_in_image(notation_layer("1x14x14x256->256 3x3 d2")), 38.0 / 42);
     EXPECT_DOUBLE_EQ(schedule::window_rows_in_image(notation_layer("1x9x9x16->16 5x5")), 39.0 / 45);
     EXPECT_DOUBLE_EQ(schedule::window_rows_in_image(notation_layer("1x9x9x16->16 3x3 valid")), 1.0);
     EXPECT_DOUBLE_EQ(schedule::window_rows_in_image(notation_layer("1x9x9x16->16 3x3 s2")), 1.0);
+    EXPECT_DOUBLE_EQ(schedule::window_columns_in_image(notation_layer("1x7x9x16->16 3x3")), 25.0 / 27);
+    EXPECT_DOUBLE_EQ(schedule::window_columns_in_image(notation_layer("1x7x9x16->16 7x1")), 1.0);
+    EXPECT_DOUBLE_EQ(schedule::window_columns_in_image(notation_layer("1x9x9x16->16 1x5")), 39.0 / 45);
 }
 
 // The sum skips the window rows over the padding where each register block
@@ -511,6 +514,29 @@ TEST(Heuristic, SkipsPaddingRowsWhereBlocksLieInOneRow) {
     EXPECT_FALSE(skips("1x56x56x64->64 3x3 valid", ""));
     EXPECT_FALSE(skips("1x56x56x64->64 3x3 dw", ""));
     EXPECT_FALSE(skips("1x56x56x64->64 1x1", ""));
+}
+
+// The sum skips the window columns over the padding too where every
+// register block spans whole output rows: flat blocks a multiple of the
+// width long, or blocks one row wide (of any height); not where blocks
+// share rows, nor over unrolled windows, nor one column wide windows.
+TEST(Heuristic, SkipsPaddingColumnsWhereBlocksSpanWholeRows) {
+    auto skips = [](const char *notation, const char *params) {
+        const graph::Layer layer = notation_layer(notation);
+        schedule::Conv2DParams p = params_for(notation);
+        if (*params) p.update_from(nlohmann::json::parse(params), "test");
+        return schedule::skips_padding_columns(layer, p, Halide::Target(kAvx512));
+    };
+    EXPECT_TRUE(skips("1x7x7x512->512 3x3", ""));     // flat 4 x 7
+    EXPECT_TRUE(skips("1x14x14x256->256 3x3", ""));   // flat 2 x 14
+    EXPECT_TRUE(skips("1x9x9x288->288 3x3", ""));     // 3 x 9, one row
+    EXPECT_TRUE(skips("1x7x7x64->64 3x3", R"({"block_c": 1, "block_x": 14, "flat_positions": true})"));
+    EXPECT_TRUE(skips("1x7x7x64->64 3x3", R"({"block_c": 2, "block_x": 7, "block_y": 2, "flat_positions": false})"));
+    EXPECT_FALSE(skips("1x56x56x64->64 3x3", ""));    // 4 x 6 of 56
+    EXPECT_FALSE(skips("1x14x14x256->256 3x3", R"({"block_c": 4, "block_x": 6})"));
+    EXPECT_FALSE(skips("1x7x7x512->512 3x3 valid", ""));
+    EXPECT_FALSE(skips("1x7x7x512->512 3x3 dw", ""));
+    EXPECT_FALSE(skips("1x17x17x160->192 7x1", ""));
 }
 
 // AVX-512 stems with one vector of filters: 8 columns, so that the block

@@ -186,7 +186,11 @@ std::string describe_schedule(const graph::Graph &g, const std::string &schedule
             const int64_t padded = graph::packed_kernel_shape(l.conv.kernel.shape, b)[0] * b;
             if (padded != l.conv.filters) origin += ", zero filters up to " + std::to_string(padded);
         }
-        if (schedule::skips_padding_rows(l, params.at(l.name), target)) origin += "; skips window rows over the padding";
+        const bool rows = schedule::skips_padding_rows(l, params.at(l.name), target);
+        const bool columns = schedule::skips_padding_columns(l, params.at(l.name), target);
+        if (rows || columns)
+            origin += std::string("; skips window ") + (rows && columns ? "rows and columns" : rows ? "rows" : "columns") +
+                      " over the padding";
         out += l.name + ": " + params.at(l.name).to_json().dump() + "  (" + origin + ")\n";
     }
     return out;

@@ -164,6 +164,12 @@ LayerStage lower_conv(const graph::Layer &layer, const InputBinding &in, const I
     // Window rows over the zero padding add nothing: skipped where the
     // schedule's blocks let Halide trim the window's row loop for them.
     if (form.skips_padding_rows) s.r.where(yi >= 0 && yi < in_h);
+    // The columns likewise where blocks span whole rows. Each of a block's
+    // unrolled positions has its own test there, marked likely: Halide's
+    // loop partitioning then peels the window's first and last columns,
+    // each computed without the positions that would read the padding,
+    // and the columns between run with no test.
+    if (form.skips_padding_columns) s.r.where(likely(xi >= 0 && xi < in_w));
 
     s.conv = Func(name + "_conv");
     std::vector<Var> at = flat ? std::vector<Var>{d.c, d.pos, d.n} : std::vector<Var>{d.c, d.x, d.y, d.n};

@@ -112,6 +112,8 @@ bool few_taps(const graph::Layer &layer);
 // zero padding ('same', stride 1; else 1): what skipping those rows saves
 // (skips_padding_rows).
 double window_rows_in_image(const graph::Layer &layer);
+// The same for the window's columns (skips_padding_columns).
+double window_columns_in_image(const graph::Layer &layer);
 
 // Where a layer's stages go relative to other layers (compute_at).
 struct Placement {
@@ -184,6 +186,12 @@ bool sums_flat_positions(const graph::Layer &layer, const Conv2DParams &params, 
 // window's rows are a loop (not unrolled, as for few taps); Halide then
 // trims that loop per block, with no test left inside the reduction.
 bool skips_padding_rows(const graph::Layer &layer, const Conv2DParams &params, const Halide::Target &target);
+// Whether it also skips the window columns that fall in the padding: where
+// every register block spans whole output rows (flat blocks whose width is a
+// multiple of the output's, or blocks one row wide), so that each unrolled
+// position of a block keeps its column; Halide then peels the window's
+// first and last columns, each without the positions that read padding.
+bool skips_padding_columns(const graph::Layer &layer, const Conv2DParams &params, const Halide::Target &target);
 lower::SumForms sum_forms(const graph::Graph &graph, const GraphParams &params, const Halide::Target &target);
 
 // Schedules every stage of a lowered graph with the chosen parameters.

@@ -66,12 +66,15 @@ using KernelBlocks = std::map<std::string, int>;
 // positions (LayerStage::flat_width; only layers whose output width the spec
 // fixes can be), and whether it skips the window rows that fall in the zero
 // padding (an RDom predicate, which Halide turns into bounds on the window's
-// row loop where each register block lies within one output row). Chosen by
+// row loop where each register block lies within one output row), and the
+// columns likewise (peeled loop iterations, where blocks span whole rows).
+// Chosen by
 // the schedule (schedule::sum_forms) before lowering; layers not listed take
 // the plain form.
 struct SumForm {
     bool flat_positions = false;
     bool skips_padding_rows = false;
+    bool skips_padding_columns = false;
 };
 using SumForms = std::map<std::string, SumForm>;
 
