@@ -812,25 +812,32 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
                     // little padding: 14x14x256 1.00, 1.04 (1.07, 1.07
                     // before rows were skipped); 19x19x256 1.09, 1.06;
                     // 13x13x512 1.04, 1.04; 17x17x384 1.02, 1.01.
-                    // Outputs 12-14 wide whose window rows reach into the
+                    // Outputs 8-14 wide whose window reaches into the
                     // padding take blocks of 2 vectors x a whole row instead
-                    // (24-28 accumulators, no spill), which skip those rows.
+                    // (16-28 accumulators, no spill), which skip the window
+                    // rows and columns over it (skips_padding_columns).
                     // ab_static.sh, time vs the 4 x 6 or 4 x 7 blocks, two
                     // runs, 1 thread; 2 threads: 3x3 14x14x256 (5% of the
-                    // rows skipped) 0.95, 0.95; 0.98, 0.99; 13x13x512 0.95,
-                    // 0.97; 13x13x384->256 0.95, 0.96; 0.97, 0.96; 14x14x256
-                    // dilated 2 (10%) 0.98, 0.92. Not with little to skip:
-                    // 3x3/2 28x28x256->512 1.01, 1.03. Not narrower: 7x7x512
-                    // in 2 x 7 1.14, 1.11; 4x9x9x256 in 2 x 9 1.00, 1.00.
+                    // rows skipped, before columns were) 0.95, 0.95; 0.98,
+                    // 0.99; 13x13x512 0.95, 0.97; 13x13x384->256 0.95, 0.96;
+                    // 0.97, 0.96; 14x14x256 dilated 2 0.98, 0.92. With the
+                    // columns skipped too: 4x9x9x256 0.95, 0.95; 0.93, 0.92;
+                    // 11x11x256 0.88, 0.91; 0.94, 0.92; 10x10x384 0.94,
+                    // 0.89; 9x9x512 0.94, 0.96; 8x8x512 0.94, 0.95. Not
+                    // wider: 15x15x256 in 2 x 15 (30 accumulators, spilled)
+                    // 1.26, 1.24. Not with little to skip: 3x3/2
+                    // 28x28x256->512 1.01, 1.03. Not narrower: 7x7x512 in
+                    // 2 x 7 1.14, 1.11 (its 4 x 7 blocks span the row too).
                     if (p.flat_positions && p.block_c == 4 && wide) {
-                        const double kept = window_rows_in_image(layer);
-                        if (w >= 12 && w <= 14 && kept < 1.0) {
+                        const double rows_kept = window_rows_in_image(layer);
+                        const double columns_kept = window_columns_in_image(layer);
+                        if (w >= 8 && w <= 14 && rows_kept * columns_kept < 1.0) {
                             p.block_c = 2, p.block_x = static_cast<int>(w);
                         } else {
                             const int64_t rows = p.rows > 0 ? p.rows : h, positions = rows * w;
                             auto cost = [&](int bx) {
                                 return double((positions + bx - 1) / bx * bx) * (bx == 7 ? 1.07 : 1.0) *
-                                       (w % bx == 0 ? kept : 1.0);
+                                       (w % bx == 0 ? rows_kept : 1.0) * (bx % w == 0 ? columns_kept : 1.0);
                             };
                             p.block_x = cost(7) < cost(6) ? 7 : 6;
                             // Blocks of 6 one row high instead (a short block
@@ -841,7 +848,7 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
                             // thread; 2 threads: 0.91, 0.91; 0.91, 0.91. Where
                             // the model ties them (3x3 17x17x384, 7x7 64x64x64),
                             // flat.
-                            const double row_blocks = double(rows * ((w + 5) / 6) * 6) * kept;
+                            const double row_blocks = double(rows * ((w + 5) / 6) * 6) * rows_kept;
                             if (row_blocks < 0.97 * cost(p.block_x)) {
                                 p.block_x = 6;
                                 p.flat_positions = false;

@@ -398,20 +398,22 @@ TEST(Heuristic, Avx512RowTasksKeepABlocksWeightsAndInputInL2) {
 
 // AVX-512's flat blocks: 4 vectors x 6 positions; x 7 where that takes
 // fewer blocks per task (a short last block costs about a whole one); 2
-// vectors x a whole row 12-14 wide where the window's rows reach into the
-// padding (a block within one row skips them); 4 x 6 blocks one row high,
-// not flat, where skipping those rows saves more than short blocks cost.
+// vectors x a whole row 8-14 wide where the window reaches into the
+// padding (a block that spans the row skips its rows and columns there);
+// 4 x 6 blocks one row high, not flat, where skipping those rows saves more
+// than short blocks cost.
 TEST(Heuristic, Avx512FlatBlockShapes) {
     struct Case {
         const char *notation;
         int block_c, block_x;
     };
-    // 49 positions: 7 x 7 vs 8 x 6 + 1. 196 and 169: rows of 14 and 13.
-    // Stride 2 pads no row above and one below: 4 x 6. 361: 52 x 7 vs 60 x
-    // 6 + 1, 4 x 7 spilling.
+    // 49 positions: 7 x 7 vs 8 x 6 + 1. 196 and 169: rows of 14 and 13;
+    // rows of 9 and 8 too. Stride 2 pads no row above and one below: 4 x 6.
+    // 361: 52 x 7 vs 60 x 6 + 1, 4 x 7 spilling; 2 x 15 would spill too.
     for (const Case &c :
          {Case{"1x7x7x512->512 3x3", 4, 7}, Case{"4x7x7x512->512 3x3", 4, 7}, Case{"1x14x14x256->256 3x3 d2", 2, 14},
           Case{"1x14x14x256->256 3x3", 2, 14}, Case{"1x13x13x512->512 3x3", 2, 13},
+          Case{"4x9x9x256->256 3x3", 2, 9}, Case{"1x8x8x512->512 3x3", 2, 8}, Case{"1x15x15x256->256 3x3", 4, 6},
           Case{"1x28x28x256->512 3x3 s2", 4, 6}, Case{"1x19x19x256->256 3x3", 4, 6}}) {
         const schedule::Conv2DParams p = params_for(c.notation);
         SCOPED_TRACE(std::string(c.notation) + ": " + p.to_json().dump());
