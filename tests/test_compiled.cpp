@@ -433,6 +433,14 @@ INSTANTIATE_TEST_SUITE_P(
         FixedShapeCase{"1x14x13x16->32 3x3 s2", R"({"accumulate": "tile", "pack_weights": true, "block_c": 2, "block_x": 7, "rows": 3, "flat_positions": true})"},
         FixedShapeCase{"1x11x11x16->32 3x3 d2", R"({"accumulate": "tile", "pack_weights": true, "block_c": 2, "block_x": 11, "parallel_channels": true, "rows": 0, "flat_positions": true, "kernel_rows_outer": true})"},
         FixedShapeCase{"1x8x8x32->48 1x3", R"({"accumulate": "tile", "pack_weights": true, "block_c": 3, "block_x": 8, "rows": 2})"},
+        // ... and read in place where no tap reads the padding: flat
+        // blocks a row long over a batch; blocks one row wide in row tasks;
+        // a 1x3 window; the heuristic's picks for 2 x 9 and 4 x 7.
+        FixedShapeCase{"2x7x7x32->64 3x3", R"({"accumulate": "tile", "pack_weights": true, "block_c": 2, "block_x": 7, "parallel_channels": true, "rows": 0, "flat_positions": true, "kernel_rows_outer": true, "pad": "in_place"})"},
+        FixedShapeCase{"1x9x9x16->48 3x3", R"({"accumulate": "tile", "pack_weights": true, "block_c": 3, "block_x": 9, "block_y": 1, "rows": 3, "pad": "in_place"})"},
+        FixedShapeCase{"1x8x8x32->48 1x3", R"({"accumulate": "tile", "pack_weights": true, "block_c": 3, "block_x": 8, "rows": 2, "pad": "in_place"})"},
+        FixedShapeCase{"1x9x9x256->256 3x3", ""},
+        FixedShapeCase{"1x7x7x128->256 3x3", ""},
         // A stem's vector of filters by 8 columns (AVX-512's pick), a
         // shifted last block.
         FixedShapeCase{"1x19x21x3->16 3x3 s2", R"({"accumulate": "tile", "pack_weights": true, "block_c": 1, "block_x": 8})"},

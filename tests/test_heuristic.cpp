@@ -541,6 +541,30 @@ TEST(Heuristic, SkipsPaddingColumnsWhereBlocksSpanWholeRows) {
     EXPECT_FALSE(skips("1x17x17x160->192 7x1", ""));
 }
 
+// Where the sum skips every window tap over the padding (rows and columns,
+// or the one the window has), the input is read in place, not copied
+// padded first.
+TEST(Heuristic, SumsThatSkipAllPaddingReadTheInputInPlace) {
+    const Halide::Target avx512(kAvx512);
+    for (const char *notation : {"1x7x7x512->512 3x3", "1x14x14x256->256 3x3", "4x9x9x256->256 3x3", "1x8x8x384->384 1x3"}) {
+        const schedule::Conv2DParams p = params_for(notation);
+        SCOPED_TRACE(std::string(notation) + ": " + p.to_json().dump());
+        EXPECT_TRUE(schedule::sum_skips_padding(notation_layer(notation), p, avx512));
+        EXPECT_EQ(p.pad, "in_place");
+    }
+    // Blocks across row ends (28x28x128), or several per row (56x56x64):
+    // the window reads the zeros, from the padded copy.
+    for (const char *notation : {"1x28x28x128->128 3x3", "1x56x56x64->64 3x3"}) {
+        const schedule::Conv2DParams p = params_for(notation);
+        SCOPED_TRACE(std::string(notation) + ": " + p.to_json().dump());
+        EXPECT_FALSE(schedule::sum_skips_padding(notation_layer(notation), p, avx512));
+        EXPECT_EQ(p.pad, "copy");
+    }
+    // 7x1: rows only, and it skips them.
+    const char *seven_by_one = "1x17x17x160->192 7x1";
+    EXPECT_TRUE(schedule::sum_skips_padding(notation_layer(seven_by_one), params_for(seven_by_one), avx512));
+}
+
 // AVX-512 stems with one vector of filters: 8 columns, so that the block
 // holds 8 accumulators; two vectors keep 2 x 4, AVX2 1 x 4.
 TEST(Heuristic, Avx512StemsOfOneVectorTakeEightColumns) {

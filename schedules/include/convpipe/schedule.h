@@ -192,6 +192,9 @@ bool skips_padding_rows(const graph::Layer &layer, const Conv2DParams &params, c
 // position of a block keeps its column; Halide then peels the window's
 // first and last columns, each without the positions that read padding.
 bool skips_padding_columns(const graph::Layer &layer, const Conv2DParams &params, const Halide::Target &target);
+// Whether it skips every window tap over the padding (rows and columns, as
+// the window has them), so that it never reads the zeros.
+bool sum_skips_padding(const graph::Layer &layer, const Conv2DParams &params, const Halide::Target &target);
 lower::SumForms sum_forms(const graph::Graph &graph, const GraphParams &params, const Halide::Target &target);
 
 // Schedules every stage of a lowered graph with the chosen parameters.
