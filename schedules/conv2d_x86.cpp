@@ -760,6 +760,24 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
                             p.block_c--;
                         p.block_x = static_cast<int>(std::min<int64_t>(w, (registers - p.block_c - 1) / p.block_c));
                         p.block_y = 1;
+                    } else if (wide && window == 1 && w > 0 && cin_group >= 256 && p.block_c < 4 && vectors % 4 == 0 &&
+                               within_groups(4) && vectors / 4 * layer.output.shape[0] % 2 == 0) {
+                        // 1x1 layers with long reductions (256 input
+                        // channels or more) whose channel tasks took
+                        // narrower blocks: flat 4 x 6 (4 x 7 where that takes
+                        // fewer blocks, below), in an even count of tasks.
+                        // ab_static.sh, time vs the blocks of rows, two runs,
+                        // 1 thread; 2 threads: 7x7x1024->1024 (2 x 7) 0.88,
+                        // 0.89; 0.88, 0.88. 7x7x320->1280 (3 x 7) 0.95, 0.95;
+                        // 0.91, 0.93. 14x14x1024->2048/2 (3 x 7) 0.96, 0.93;
+                        // 0.95, 0.94. Not in an odd count of tasks:
+                        // 8x8x1280->320 in 5 (2 x 8 in 10) 0.97, 0.92; 1.04,
+                        // 1.04. Not where the tasks' blocks had 4 vectors
+                        // already: 11x11x1024->1024 (4 x 6) 1.01, 1.00; 1.01,
+                        // 1.01.
+                        p.block_c = 4, p.block_x = 6, p.block_y = 1;
+                        p.flat_positions = true;
+                        p.kernel_rows_outer = false;
                     }
                     // A task per channel block: where blocks of 3 vectors do
                     // not divide the filters (one task then computes a

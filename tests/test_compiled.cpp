@@ -441,6 +441,9 @@ INSTANTIATE_TEST_SUITE_P(
         FixedShapeCase{"1x8x8x32->48 1x3", R"({"accumulate": "tile", "pack_weights": true, "block_c": 3, "block_x": 8, "rows": 2, "pad": "in_place"})"},
         FixedShapeCase{"1x9x9x256->256 3x3", ""},
         FixedShapeCase{"1x7x7x128->256 3x3", ""},
+        // AVX-512's flat 4 x 7 channel tasks for a 1x1 layer with a long
+        // reduction.
+        FixedShapeCase{"1x7x7x256->128 1x1", ""},
         // A stem's vector of filters by 8 columns (AVX-512's pick), a
         // shifted last block.
         FixedShapeCase{"1x19x21x3->16 3x3 s2", R"({"accumulate": "tile", "pack_weights": true, "block_c": 1, "block_x": 8})"},

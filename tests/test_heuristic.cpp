@@ -565,6 +565,23 @@ TEST(Heuristic, SumsThatSkipAllPaddingReadTheInputInPlace) {
     EXPECT_TRUE(schedule::sum_skips_padding(notation_layer(seven_by_one), params_for(seven_by_one), avx512));
 }
 
+// AVX-512 1x1 layers with long reductions in channel tasks: flat blocks of
+// 4 vectors (x 7 on rows of 7), in an even count of tasks; not 8x8x1280->320
+// (5 such tasks), nor where the blocks had 4 vectors already.
+TEST(Heuristic, Avx512PointwiseChannelTasksTakeFlatFourVectorBlocks) {
+    for (const char *notation : {"1x7x7x1024->1024 1x1", "1x7x7x320->1280 1x1", "1x14x14x1024->2048 1x1 s2"}) {
+        const schedule::Conv2DParams p = params_for(notation);
+        SCOPED_TRACE(std::string(notation) + ": " + p.to_json().dump());
+        EXPECT_TRUE(p.parallel_channels);
+        EXPECT_TRUE(p.flat_positions);
+        EXPECT_EQ(p.block_c, 4);
+        EXPECT_EQ(p.block_x, 7);
+    }
+    EXPECT_FALSE(params_for("1x8x8x1280->320 1x1").flat_positions);
+    EXPECT_FALSE(params_for("1x11x11x1024->1024 1x1").flat_positions);
+    EXPECT_FALSE(params_for("1x7x7x160->960 1x1").flat_positions);   // 160 input channels
+}
+
 // AVX-512 stems with one vector of filters: 8 columns, so that the block
 // holds 8 accumulators; two vectors keep 2 x 4, AVX2 1 x 4.
 TEST(Heuristic, Avx512StemsOfOneVectorTakeEightColumns) {
