@@ -497,16 +497,26 @@ TEST(Heuristic, WindowRowsInImage) {
     EXPECT_DOUBLE_EQ(schedule::window_columns_in_image(notation_layer("1x9x9x16->16 1x5")), 39.0 / 45);
 }
 
+namespace {
+
+// What a skips_padding_* test says of a layer, on AVX-512, under the
+// heuristic's parameters with `params` (JSON, or "") over them.
+bool skips_padding(bool (*test)(const graph::Layer &, const schedule::Conv2DParams &, const Halide::Target &),
+                   const char *notation, const char *params) {
+    schedule::Conv2DParams p = params_for(notation);
+    if (*params) p.update_from(nlohmann::json::parse(params), "test");
+    return test(notation_layer(notation), p, Halide::Target(kAvx512));
+}
+
+}  // namespace
+
 // The sum skips the window rows over the padding where each register block
 // lies within one output row: blocks one row high, or flat blocks whose
 // width divides the output's; not over unrolled windows (few taps) nor
 // where nothing is padded.
 TEST(Heuristic, SkipsPaddingRowsWhereBlocksLieInOneRow) {
     auto skips = [](const char *notation, const char *params) {
-        const graph::Layer layer = notation_layer(notation);
-        schedule::Conv2DParams p = params_for(notation);
-        if (*params) p.update_from(nlohmann::json::parse(params), "test");
-        return schedule::skips_padding_rows(layer, p, Halide::Target(kAvx512));
+        return skips_padding(schedule::skips_padding_rows, notation, params);
     };
     EXPECT_TRUE(skips("1x7x7x512->512 3x3", ""));     // flat 4 x 7
     EXPECT_TRUE(skips("1x56x56x64->64 3x3", ""));     // 4 x 6, one row
@@ -524,10 +534,7 @@ TEST(Heuristic, SkipsPaddingRowsWhereBlocksLieInOneRow) {
 // share rows, nor over unrolled windows, nor one column wide windows.
 TEST(Heuristic, SkipsPaddingColumnsWhereBlocksSpanWholeRows) {
     auto skips = [](const char *notation, const char *params) {
-        const graph::Layer layer = notation_layer(notation);
-        schedule::Conv2DParams p = params_for(notation);
-        if (*params) p.update_from(nlohmann::json::parse(params), "test");
-        return schedule::skips_padding_columns(layer, p, Halide::Target(kAvx512));
+        return skips_padding(schedule::skips_padding_columns, notation, params);
     };
     EXPECT_TRUE(skips("1x7x7x512->512 3x3", ""));     // flat 4 x 7
     EXPECT_TRUE(skips("1x14x14x256->256 3x3", ""));   // flat 2 x 14
