@@ -68,9 +68,8 @@ using KernelBlocks = std::map<std::string, int>;
 // padding (an RDom predicate, which Halide turns into bounds on the window's
 // row loop where each register block lies within one output row), and the
 // columns likewise (peeled loop iterations, where blocks span whole rows).
-// Chosen by
-// the schedule (schedule::sum_forms) before lowering; layers not listed take
-// the plain form.
+// Chosen by the schedule (schedule::sum_forms) before lowering; layers not
+// listed take the plain form.
 struct SumForm {
     bool flat_positions = false;
     bool skips_padding_rows = false;
