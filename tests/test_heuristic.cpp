@@ -572,6 +572,23 @@ TEST(Heuristic, SumsThatSkipAllPaddingReadTheInputInPlace) {
     EXPECT_TRUE(schedule::sum_skips_padding(notation_layer(seven_by_one), params_for(seven_by_one), avx512));
 }
 
+// A schedule file whose blocks read the padding (flat 4 x 6 on 7x7x512)
+// takes the padded copy back from the heuristic's in-place read; asking for
+// in place keeps it, and so do blocks that still skip all the padding.
+TEST(Heuristic, FileBlocksThatReadThePaddingTakeTheCopy) {
+    const graph::Graph g = graph::parse_conv_notation("1x7x7x512->512 3x3", "conv");
+    const std::string name = g.layers.at(0).name;
+    auto pad_with = [&](const char *entry) {
+        schedule::ScheduleFile file{"test.json"};
+        file.layers[name] = nlohmann::json::parse(entry);
+        return schedule::choose_params(g, &file, Halide::Target(kAvx512)).at(name).pad;
+    };
+    EXPECT_EQ(params_for("1x7x7x512->512 3x3").pad, "in_place");
+    EXPECT_EQ(pad_with(R"({"block_x": 6})"), "copy");
+    EXPECT_EQ(pad_with(R"({"block_x": 6, "pad": "in_place"})"), "in_place");
+    EXPECT_EQ(pad_with(R"({"kernel_rows_outer": false})"), "in_place");
+}
+
 // AVX-512 1x1 layers with long reductions in channel tasks: flat blocks of
 // 4 vectors (x 7 on rows of 7), in an even count of tasks; not 8x8x1280->320
 // (5 such tasks), nor where the blocks had 4 vectors already.
