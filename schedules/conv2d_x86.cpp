@@ -185,8 +185,8 @@ namespace {
 
 // The share of a window's taps along one axis (rows or columns) that read
 // the image: stride 1 'same' only (output size = input size), else 1.
-double window_share_in_image(const graph::Layer &layer, const graph::SpatialWindow &win, int64_t size) {
-    if (win.stride != 1 || size <= 0 || !graph::needs_zero_padding(layer.conv)) return 1.0;
+double window_share_in_image(const graph::Conv2D &conv, const graph::SpatialWindow &win, int64_t size) {
+    if (win.stride != 1 || size <= 0 || !graph::needs_zero_padding(conv)) return 1.0;
     const int64_t pad = win.pad_before(size);
     int64_t kept = 0;
     for (int64_t o = 0; o < size; o++)
@@ -200,11 +200,11 @@ double window_share_in_image(const graph::Layer &layer, const graph::SpatialWind
 }  // namespace
 
 double window_rows_in_image(const graph::Layer &layer) {
-    return window_share_in_image(layer, graph::window_h(layer.conv), layer.output.shape[1]);
+    return window_share_in_image(layer.conv, graph::window_h(layer.conv), layer.output.shape[1]);
 }
 
 double window_columns_in_image(const graph::Layer &layer) {
-    return window_share_in_image(layer, graph::window_w(layer.conv), layer.output.shape[2]);
+    return window_share_in_image(layer.conv, graph::window_w(layer.conv), layer.output.shape[2]);
 }
 
 bool few_taps(const graph::Layer &layer) {
@@ -1122,19 +1122,27 @@ bool sums_flat_positions(const graph::Layer &layer, const Conv2DParams &p, const
            p.compute_at == "root" && layer.output.shape[2] > 0;
 }
 
+namespace {
+
+// What skipping the padding along an axis with `kernel` taps needs, whatever
+// the blocks: zero padding, a window loop of several taps (not unrolled, as
+// for few taps), the tile template's blocks of channel vectors.
+bool may_skip_padding(const graph::Layer &layer, const Conv2DParams &p, int kernel) {
+    return graph::needs_zero_padding(layer.conv) && kernel >= 2 && !few_taps(layer) && p.vectorize == "c" &&
+           p.accumulate == "tile";
+}
+
+}  // namespace
+
 bool skips_padding_rows(const graph::Layer &layer, const Conv2DParams &p, const Target &target) {
-    const graph::Conv2D &c = layer.conv;
-    if (!graph::needs_zero_padding(c) || c.kernel_h < 2 || few_taps(layer)) return false;
-    if (p.vectorize != "c" || p.accumulate != "tile") return false;
+    if (!may_skip_padding(layer, p, layer.conv.kernel_h)) return false;
     if (sums_flat_positions(layer, p, target)) return layer.output.shape[2] % p.block_x == 0;
     return p.block_y == 1;
 }
 
 bool skips_padding_columns(const graph::Layer &layer, const Conv2DParams &p, const Target &target) {
-    const graph::Conv2D &c = layer.conv;
     const int64_t width = layer.output.shape[2];
-    if (!graph::needs_zero_padding(c) || c.kernel_w < 2 || few_taps(layer) || width <= 0) return false;
-    if (p.vectorize != "c" || p.accumulate != "tile") return false;
+    if (width <= 0 || !may_skip_padding(layer, p, layer.conv.kernel_w)) return false;
     if (sums_flat_positions(layer, p, target)) return p.block_x % width == 0;
     return p.block_x == width;
 }
