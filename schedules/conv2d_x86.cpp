@@ -846,7 +846,34 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
                     // 1.26, 1.24. Not with little to skip: 3x3/2
                     // 28x28x256->512 1.01, 1.03. Not narrower: 7x7x512 in
                     // 2 x 7 1.14, 1.11 (its 4 x 7 blocks span the row too).
-                    if (p.flat_positions && p.block_c == 4 && wide) {
+                    // Widths of 28, 42, ... whose 2-vector blocks' weights
+                    // stay within a quarter of the L2 (256 KB) take blocks
+                    // of 2 vectors x 14 columns, one row high, instead: the
+                    // whole reduction in registers and the activation
+                    // stored from them (no pass over a task's buffer), and
+                    // 2 weight vectors streamed per 28 FMAs where 4 x 6
+                    // streams 4 per 24. ab_static.sh, time vs flat 4 x 6,
+                    // two runs, 1 thread: 3x3 28x28x128 (147 KB per block)
+                    // 0.94, 0.94, 0.96 (2 threads 0.95, 0.96);
+                    // 2x28x28x128 0.94, 0.96; 28x28x128->256 0.95, 0.95;
+                    // 28x28x192 (221 KB) 0.96, 0.96 (2 threads 0.98,
+                    // 0.98); 56x56x128->256 0.96, 0.97. Not with larger
+                    // blocks: 28x28x256 (295 KB) 0.98-0.99, 28x28x512 (590
+                    // KB) 1.03, 1.04. Not on widths that 14 does not
+                    // divide (a short last block): 2x17x17x128 in 2 x 9
+                    // 1.05, 1.06; 19x19x256 in 2 x 10 1.06, 1.04; 3x3/2
+                    // 71x71x192 valid in 2 x 12 1.05, 1.07. Tasks of 14
+                    // rows (16 input rows of 28x28x128: 245 KB, in L2 with
+                    // the block's weights): time vs whole images,
+                    // 28x28x128 0.97, 0.98 (7 rows: 1.05, 1.04),
+                    // 2x28x28x128 0.97, 0.95, 56x56x128->256 0.99, 1.00.
+                    if (p.flat_positions && p.block_c == 4 && wide && w > 14 && w % 14 == 0 &&
+                        block_weight_bytes(2) <= 256 * 1024 && within_groups(2)) {
+                        p.block_c = 2, p.block_x = 14, p.block_y = 1;
+                        if (h > 14) p.rows = static_cast<int>(rows_dividing(h, 14));
+                        p.flat_positions = false;
+                        p.kernel_rows_outer = false;
+                    } else if (p.flat_positions && p.block_c == 4 && wide) {
                         const double rows_kept = window_rows_in_image(layer);
                         const double columns_kept = window_columns_in_image(layer);
                         if (w >= 8 && w <= 14 && rows_kept * columns_kept < 1.0) {

@@ -459,6 +459,9 @@ INSTANTIATE_TEST_SUITE_P(
         // Channel tasks over several images, numbered image-first, in
         // parts of rows.
         FixedShapeCase{"3x9x9x32->128 3x3", R"({"accumulate": "tile", "pack_weights": true, "block_c": 4, "block_x": 6, "parallel_channels": true, "rows": 5, "flat_positions": true, "kernel_rows_outer": true})"},
+        // Channel tasks of 2 x 14 blocks one row high, over two images in
+        // parts of 14 rows (AVX-512's pick on 28-wide layers).
+        FixedShapeCase{"2x28x28x16->64 3x3", R"({"accumulate": "tile", "pack_weights": true, "block_c": 2, "block_x": 14, "parallel_channels": true, "rows": 14})"},
         // Vectors of 8 floats (AVX-512's pick for groups of 8 filters; the
         // target's own width on AVX2): the heuristic's, on groups of 8;
         // groups of 24; flat blocks of a dense layer.

@@ -334,8 +334,10 @@ TEST(Heuristic, Avx512BlocksReuseEachWeightVectorSixTimes) {
         EXPECT_EQ(p.accumulate, "tile");
         EXPECT_GE(p.block_x * p.block_y, 6);
     }
-    // 28 columns: 4 x 6 (the last block guarded), not the model's 4 x 4.
-    schedule::Conv2DParams p = avx512_params({28, 28, 128, 128, 3, 1, 1});
+    // 28 columns in row tasks: 4 x 6 (the last block guarded), not the
+    // model's 4 x 4.
+    schedule::Conv2DParams p = avx512_params({28, 28, 64, 128, 3, 1, 1});
+    EXPECT_FALSE(p.parallel_channels);
     EXPECT_EQ(p.block_c, 4);
     EXPECT_EQ(p.block_x, 6);
     // Weights in L1 (4 KB per vector): 4 positions allowed, as measured.
@@ -402,6 +404,34 @@ TEST(Heuristic, Avx512RowTasksKeepABlocksWeightsAndInputInL2) {
 // padding (a block that spans the row skips its rows and columns there);
 // 4 x 6 blocks one row high, not flat, where skipping those rows saves more
 // than short blocks cost.
+// AVX-512 channel tasks on widths of 28, 42, ... whose 2-vector blocks'
+// weights stay within 256 KB: blocks of 2 vectors x 14 columns one row high
+// (not flat), in tasks of 14 rows. Larger blocks' weights (28x28x256: 295
+// KB) and widths that 14 does not divide keep flat 4 x 6
+// (Avx512LayersWhoseWeightsOutgrowL2TakeChannelTasks).
+TEST(Heuristic, Avx512WidthsOfFourteensTakeTwoVectorRowBlocks) {
+    struct Case {
+        const char *notation;
+        int64_t tasks;
+    };
+    for (const Case &c : {Case{"1x28x28x128->128 3x3", 8}, Case{"2x28x28x128->128 3x3", 16},
+                          Case{"1x28x28x192->192 3x3", 12}, Case{"1x56x56x128->256 3x3", 32}}) {
+        const graph::Layer layer = notation_layer(c.notation);
+        const schedule::Conv2DParams p = params_for(c.notation);
+        SCOPED_TRACE(std::string(c.notation) + ": " + p.to_json().dump());
+        EXPECT_EQ(p.accumulate, "tile");
+        EXPECT_TRUE(p.parallel_channels);
+        EXPECT_FALSE(p.flat_positions);
+        EXPECT_FALSE(p.kernel_rows_outer);
+        EXPECT_EQ(p.block_c, 2);
+        EXPECT_EQ(p.block_x, 14);
+        EXPECT_EQ(p.block_y, 1);
+        EXPECT_EQ(p.rows, 14);
+        const int64_t blocks = (layer.conv.filters + 31) / 32, parts = layer.output.shape[1] / p.rows;
+        EXPECT_EQ(blocks * parts * layer.output.shape[0], c.tasks);
+    }
+}
+
 TEST(Heuristic, Avx512FlatBlockShapes) {
     struct Case {
         const char *notation;
@@ -444,8 +474,8 @@ TEST(Heuristic, Avx512LayersWhoseWeightsOutgrowL2TakeChannelTasks) {
     // window's rows over the padding (Avx512FlatBlockShapes).
     for (const Case &c : {Case{"1x31x31x128->256 3x3 s2", 4, true}, Case{"1x64x64x64->64 7x7", 4, true},
                           Case{"1x19x19x1024->126 3x3", 4, true}, Case{"1x17x17x160->192 7x1", 6, false, false},
-                          Case{"1x71x71x192->192 3x3 s2 valid", 6, true}, Case{"1x28x28x128->128 3x3", 4, true},
-                          Case{"2x28x28x128->128 3x3", 4, true}}) {
+                          Case{"1x71x71x192->192 3x3 s2 valid", 6, true}, Case{"1x28x28x256->256 3x3", 4, true},
+                          Case{"2x17x17x128->128 3x3", 4, true}}) {
         const graph::Layer layer = notation_layer(c.notation);
         const schedule::Conv2DParams p = params_for(c.notation);
         SCOPED_TRACE(std::string(c.notation) + ": " + p.to_json().dump());
