@@ -462,6 +462,14 @@ INSTANTIATE_TEST_SUITE_P(
         // Channel tasks of 2 x 14 blocks one row high, over two images in
         // parts of 14 rows (AVX-512's pick on 28-wide layers).
         FixedShapeCase{"2x28x28x16->64 3x3", R"({"accumulate": "tile", "pack_weights": true, "block_c": 2, "block_x": 14, "parallel_channels": true, "rows": 14})"},
+        // A row's column blocks unrolled, each skipping the window columns
+        // over the padding, the input read in place: uneven 'same' padding
+        // (4x4) in three blocks, stride 2 in two, dilation 2 in two, 5x5 in
+        // four, blocks two rows high.
+        FixedShapeCase{"1x12x12x16->32 4x4", R"({"accumulate": "tile", "pack_weights": true, "block_c": 2, "block_x": 4, "rows": 3, "pad": "in_place"})"},
+        FixedShapeCase{"1x23x23x16->32 3x3 s2", R"({"accumulate": "tile", "pack_weights": true, "block_c": 2, "block_x": 6, "rows": 4, "pad": "in_place"})"},
+        FixedShapeCase{"1x16x16x16->32 3x3 d2", R"({"accumulate": "tile", "pack_weights": true, "block_c": 2, "block_x": 8, "rows": 0, "parallel_channels": true, "pad": "in_place"})"},
+        FixedShapeCase{"1x12x12x16->32 5x5", R"({"accumulate": "tile", "pack_weights": true, "block_c": 1, "block_x": 3, "block_y": 2, "rows": 4, "pad": "in_place"})"},
         // Vectors of 8 floats (AVX-512's pick for groups of 8 filters; the
         // target's own width on AVX2): the heuristic's, on groups of 8;
         // groups of 24; flat blocks of a dense layer.

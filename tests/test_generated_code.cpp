@@ -126,3 +126,20 @@ TEST(GeneratedCode, SkippedPaddingColumnsPeelTheWindowsEdgeColumns) {
     EXPECT_EQ(update.find("select("), std::string::npos) << update;
     EXPECT_EQ(stmt.find("allocate conv_padded"), std::string::npos) << stmt;
 }
+
+// A row's column blocks unrolled (unrolls_column_blocks): 3x3 28x28x128 in
+// two 2 x 14 blocks per row, the heuristic's pick. Each copy of the block
+// peels the window column at its own edge of the image, without the
+// position that would read padding (13 positions, 26 FMAs per step), and
+// runs the other two columns whole (28); no test in any, and the input read
+// in place.
+TEST(GeneratedCode, UnrolledColumnBlocksPeelTheirEdgeColumns) {
+    const auto [assembly, stmt] = generate("column_blocks", "1x28x28x128->128 3x3");
+    ASSERT_FALSE(assembly.empty() || stmt.empty()) << "no assembly or statement written";
+    EXPECT_EQ(fmas_per_loop(assembly), (std::vector<int>{26, 28, 28, 26}));
+    const std::string update = sum_update(stmt);
+    ASSERT_FALSE(update.empty()) << stmt;
+    EXPECT_EQ(update.find("if ("), std::string::npos) << update;
+    EXPECT_EQ(update.find("select("), std::string::npos) << update;
+    EXPECT_EQ(stmt.find("allocate conv_padded"), std::string::npos) << stmt;
+}

@@ -581,17 +581,43 @@ TEST(Heuristic, SkipsPaddingColumnsWhereBlocksSpanWholeRows) {
 // Where the sum skips every window tap over the padding (rows and columns,
 // or the one the window has), the input is read in place, not copied
 // padded first.
+// Blocks of rows that split a fixed width into 2 to 8 are unrolled, and
+// their sums skip the window columns over the padding; more blocks, a
+// width they do not divide, or flat blocks are not.
+TEST(Heuristic, UnrollsAFewColumnBlocksPerRow) {
+    const Halide::Target avx512(kAvx512);
+    struct Case {
+        const char *notation;
+        int block_x;
+        bool flat, unrolled;
+    };
+    for (const Case &c : {Case{"1x28x28x64->64 3x3", 14, false, true}, Case{"1x56x56x64->64 3x3", 7, false, true},
+                          Case{"1x56x56x64->64 3x3", 4, false, false}, Case{"1x56x56x64->64 3x3", 6, false, false},
+                          Case{"1x28x28x64->64 3x3", 14, true, false}, Case{"1x28x28x64->64 3x3", 28, false, false}}) {
+        schedule::Conv2DParams p = params_for(c.notation);
+        p.block_c = 2, p.block_x = c.block_x, p.block_y = 1, p.flat_positions = c.flat, p.kernel_rows_outer = false;
+        const graph::Layer layer = notation_layer(c.notation);
+        SCOPED_TRACE(std::string(c.notation) + ": " + p.to_json().dump());
+        EXPECT_EQ(schedule::unrolls_column_blocks(layer, p), c.unrolled);
+        // One block per row, or flat blocks of whole rows, skip them too.
+        const bool whole_rows = c.block_x % 28 == 0 && layer.output.shape[2] == 28;
+        EXPECT_EQ(schedule::skips_padding_columns(layer, p, avx512), c.unrolled || whole_rows);
+    }
+}
+
 TEST(Heuristic, SumsThatSkipAllPaddingReadTheInputInPlace) {
     const Halide::Target avx512(kAvx512);
-    for (const char *notation : {"1x7x7x512->512 3x3", "1x14x14x256->256 3x3", "4x9x9x256->256 3x3", "1x8x8x384->384 1x3"}) {
+    for (const char *notation : {"1x7x7x512->512 3x3", "1x14x14x256->256 3x3", "4x9x9x256->256 3x3", "1x8x8x384->384 1x3",
+                                 "1x28x28x128->128 3x3"}) {
         const schedule::Conv2DParams p = params_for(notation);
         SCOPED_TRACE(std::string(notation) + ": " + p.to_json().dump());
         EXPECT_TRUE(schedule::sum_skips_padding(notation_layer(notation), p, avx512));
         EXPECT_EQ(p.pad, "in_place");
     }
-    // Blocks across row ends (28x28x128), or several per row (56x56x64):
-    // the window reads the zeros, from the padded copy.
-    for (const char *notation : {"1x28x28x128->128 3x3", "1x56x56x64->64 3x3"}) {
+    // Blocks across row ends (2x17x17x128), or several per row that do not
+    // divide it (56x56x64 in 4 x 6): the window reads the zeros, from the
+    // padded copy.
+    for (const char *notation : {"2x17x17x128->128 3x3", "1x56x56x64->64 3x3"}) {
         const schedule::Conv2DParams p = params_for(notation);
         SCOPED_TRACE(std::string(notation) + ": " + p.to_json().dump());
         EXPECT_FALSE(schedule::sum_skips_padding(notation_layer(notation), p, avx512));

@@ -164,7 +164,8 @@ LayerStage lower_conv(const graph::Layer &layer, const InputBinding &in, const I
     // Window rows over the zero padding add nothing: skipped where the
     // schedule's blocks let Halide trim the window's row loop for them.
     if (form.skips_padding_rows) s.r.where(yi >= 0 && yi < in_h);
-    // The columns likewise where blocks span whole rows. Each of a block's
+    // The columns likewise where blocks span whole rows, or where a row's
+    // few blocks are unrolled (unrolls_column_blocks). Each of a block's
     // unrolled positions has its own test there, marked likely: Halide's
     // loop partitioning then peels the window's first and last columns,
     // each computed without the positions that would read the padding,

@@ -159,6 +159,10 @@ int input_lanes(const graph::Layer &layer, int vector_width);
 // Whether the tile template computes its last column block whole and stores
 // it under a guard (a width fixed by the spec that the block does not
 // divide), rather than shifting it inwards over columns computed before.
+// Whether the tile template unrolls the column blocks of a row (blocks of
+// rows, not flat, 2 to 8 of them dividing a width the spec fixes), so that
+// each block's window columns over the padding can be skipped.
+bool unrolls_column_blocks(const graph::Layer &layer, const Conv2DParams &params);
 bool guards_columns(const graph::Layer &layer, const Conv2DParams &params);
 
 // Whether the tile template pads the filters to whole register blocks: where
@@ -188,9 +192,10 @@ bool sums_flat_positions(const graph::Layer &layer, const Conv2DParams &params, 
 bool skips_padding_rows(const graph::Layer &layer, const Conv2DParams &params, const Halide::Target &target);
 // Whether it also skips the window columns that fall in the padding: where
 // every register block spans whole output rows (flat blocks whose width is a
-// multiple of the output's, or blocks one row wide), so that each unrolled
-// position of a block keeps its column; Halide then peels the window's
-// first and last columns, each without the positions that read padding.
+// multiple of the output's, or blocks one row wide), or a row's blocks are
+// unrolled (unrolls_column_blocks), so that each unrolled position of a
+// block keeps its column; Halide then peels the window's first and last
+// columns, each without the positions that read padding.
 bool skips_padding_columns(const graph::Layer &layer, const Conv2DParams &params, const Halide::Target &target);
 // Whether it skips every window tap over the padding (rows and columns, as
 // the window has them), so that it never reads the zeros.
