@@ -470,6 +470,10 @@ INSTANTIATE_TEST_SUITE_P(
         FixedShapeCase{"1x23x23x16->32 3x3 s2", R"({"accumulate": "tile", "pack_weights": true, "block_c": 2, "block_x": 6, "rows": 4, "pad": "in_place"})"},
         FixedShapeCase{"1x16x16x16->32 3x3 d2", R"({"accumulate": "tile", "pack_weights": true, "block_c": 2, "block_x": 8, "rows": 0, "parallel_channels": true, "pad": "in_place"})"},
         FixedShapeCase{"1x12x12x16->32 5x5", R"({"accumulate": "tile", "pack_weights": true, "block_c": 1, "block_x": 3, "block_y": 2, "rows": 4, "pad": "in_place"})"},
+        // ... and guarded where they do not divide the width: 1x7 in 12 + 5
+        // columns, 3x3 in 5 + 5 + 3 over filters padded to 2 vectors.
+        FixedShapeCase{"1x17x17x16->32 1x7", R"({"accumulate": "tile", "pack_weights": true, "block_c": 2, "block_x": 12, "rows": 1, "pad": "in_place"})"},
+        FixedShapeCase{"1x13x13x16->20 3x3", R"({"accumulate": "tile", "pack_weights": true, "block_c": 2, "block_x": 5, "rows": 3, "pad": "in_place"})"},
         // Vectors of 8 floats (AVX-512's pick for groups of 8 filters; the
         // target's own width on AVX2): the heuristic's, on groups of 8;
         // groups of 24; flat blocks of a dense layer.

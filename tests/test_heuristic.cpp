@@ -581,9 +581,9 @@ TEST(Heuristic, SkipsPaddingColumnsWhereBlocksSpanWholeRows) {
 // Where the sum skips every window tap over the padding (rows and columns,
 // or the one the window has), the input is read in place, not copied
 // padded first.
-// Blocks of rows that split a fixed width into 2 to 8 are unrolled, and
-// their sums skip the window columns over the padding; more blocks, a
-// width they do not divide, or flat blocks are not.
+// Blocks of rows, 2 to 8 across a fixed width (the last guarded where they
+// do not divide it), are unrolled, and their sums skip the window columns
+// over the padding; more blocks, or flat blocks, are not.
 TEST(Heuristic, UnrollsAFewColumnBlocksPerRow) {
     const Halide::Target avx512(kAvx512);
     struct Case {
@@ -593,6 +593,7 @@ TEST(Heuristic, UnrollsAFewColumnBlocksPerRow) {
     };
     for (const Case &c : {Case{"1x28x28x64->64 3x3", 14, false, true}, Case{"1x56x56x64->64 3x3", 7, false, true},
                           Case{"1x56x56x64->64 3x3", 4, false, false}, Case{"1x56x56x64->64 3x3", 6, false, false},
+                          Case{"1x28x28x64->64 3x3", 12, false, true}, Case{"1x56x56x64->64 3x3", 8, false, true},
                           Case{"1x28x28x64->64 3x3", 14, true, false}, Case{"1x28x28x64->64 3x3", 28, false, false}}) {
         schedule::Conv2DParams p = params_for(c.notation);
         p.block_c = 2, p.block_x = c.block_x, p.block_y = 1, p.flat_positions = c.flat, p.kernel_rows_outer = false;

@@ -160,8 +160,9 @@ int input_lanes(const graph::Layer &layer, int vector_width);
 // it under a guard (a width fixed by the spec that the block does not
 // divide), rather than shifting it inwards over columns computed before.
 // Whether the tile template unrolls the column blocks of a row (blocks of
-// rows, not flat, 2 to 8 of them dividing a width the spec fixes), so that
-// each block's window columns over the padding can be skipped.
+// rows, not flat, 2 to 8 of them across a width the spec fixes, the last
+// one guarded where they do not divide it), so that each block's window
+// columns over the padding can be skipped.
 bool unrolls_column_blocks(const graph::Layer &layer, const Conv2DParams &params);
 bool guards_columns(const graph::Layer &layer, const Conv2DParams &params);
 
