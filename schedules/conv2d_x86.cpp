@@ -1102,30 +1102,6 @@ int input_lanes(const graph::Layer &layer, int V) {
     return 0;
 }
 
-// Up to 8 blocks: each is a copy of the block's reduction loops, and a
-// copy not at the image's edge has nothing to peel. A guarded last block
-// (guards_columns) skips its columns past the image whole. ab_static.sh,
-// time unrolled (columns skipped, input read in place) vs not, two runs, 1
-// thread: AVX-512 3x3 28x28x128 (2 x 14, two blocks) 0.97, 0.97 (2 threads
-// 0.95, 0.95); 2x28x28x128 0.97; 28x28x12->24 0.75, 0.77; 28x28x96 in 3
-// groups 0.93, 0.92; 56x56x96 in 2 groups (3 x 8, seven blocks) 0.97,
-// 0.96. Guarded: 30x30x48 0.82, 0.88; 3x3/2 37x37x64->128 0.87, 0.88;
-// 64x64x6->32 0.87, 0.87; 32x32x64 dilated 4 0.88, 0.88; 28x28x32->64 5x5
-// 0.96, 0.91; 1x7 17x17x160->160 (2 x 12, 2 x 5) 0.92, 0.95; 3x3/2
-// 56x56x128->128 0.94, 0.92; 20x20x40->20 0.93, 0.93; 38x38x512->84 0.94,
-// 0.95; 23x23x128, 31x31x64, 33x33x72, 35x35x96, 55x55x16->64 0.96-0.97;
-// 64x64x32 in 4 groups 1.00, 0.98. AVX2: 32x32x64 dilated 4 0.90, 0.89;
-// 28x28x12->24 0.93, 0.93; 8x8x384 1x3 0.95, 0.95; 20x20x40->20 0.96,
-// 0.96; 30x30x48 0.97, 0.96; 14x14x128->100 0.99, 0.99. Not more blocks:
-// 56x56x128 in 32 groups (4 x 4, 14 blocks) 1.00, 1.02; 56x56x64 (4 x 6,
-// 10) 1.00, 1.00.
-bool unrolls_column_blocks(const graph::Layer &layer, const Conv2DParams &p) {
-    const int64_t width = layer.output.shape[2];
-    const int bx = std::max(1, p.block_x);
-    return p.vectorize == "c" && p.accumulate == "tile" && !p.flat_positions && width > bx &&
-           (width + bx - 1) / bx <= 8;
-}
-
 bool guards_columns(const graph::Layer &layer, const Conv2DParams &p) {
     const int64_t width = layer.output.shape[2];
     return p.vectorize == "c" && p.accumulate == "tile" && width > 0 && width % std::max(1, p.block_x) != 0;
@@ -1184,6 +1160,30 @@ bool may_skip_padding(const graph::Layer &layer, const Conv2DParams &p, int kern
 }
 
 }  // namespace
+
+// Up to 8 blocks: each is a copy of the block's reduction loops, and a
+// copy not at the image's edge has nothing to peel. A guarded last block
+// (guards_columns) skips its columns past the image whole. ab_static.sh,
+// time unrolled (columns skipped, input read in place) vs not, two runs, 1
+// thread: AVX-512 3x3 28x28x128 (2 x 14, two blocks) 0.97, 0.97 (2 threads
+// 0.95, 0.95); 2x28x28x128 0.97; 28x28x12->24 0.75, 0.77; 28x28x96 in 3
+// groups 0.93, 0.92; 56x56x96 in 2 groups (3 x 8, seven blocks) 0.97,
+// 0.96. Guarded: 30x30x48 0.82, 0.88; 3x3/2 37x37x64->128 0.87, 0.88;
+// 64x64x6->32 0.87, 0.87; 32x32x64 dilated 4 0.88, 0.88; 28x28x32->64 5x5
+// 0.96, 0.91; 1x7 17x17x160->160 (2 x 12, 2 x 5) 0.92, 0.95; 3x3/2
+// 56x56x128->128 0.94, 0.92; 20x20x40->20 0.93, 0.93; 38x38x512->84 0.94,
+// 0.95; 23x23x128, 31x31x64, 33x33x72, 35x35x96, 55x55x16->64 0.96-0.97;
+// 64x64x32 in 4 groups 1.00, 0.98. AVX2: 32x32x64 dilated 4 0.90, 0.89;
+// 28x28x12->24 0.93, 0.93; 8x8x384 1x3 0.95, 0.95; 20x20x40->20 0.96,
+// 0.96; 30x30x48 0.97, 0.96; 14x14x128->100 0.99, 0.99. Not more blocks:
+// 56x56x128 in 32 groups (4 x 4, 14 blocks) 1.00, 1.02; 56x56x64 (4 x 6,
+// 10) 1.00, 1.00.
+bool unrolls_column_blocks(const graph::Layer &layer, const Conv2DParams &p) {
+    const int64_t width = layer.output.shape[2];
+    const int bx = std::max(1, p.block_x);
+    return may_skip_padding(layer, p, layer.conv.kernel_w) && !p.flat_positions && width > bx &&
+           (width + bx - 1) / bx <= 8;
+}
 
 bool skips_padding_rows(const graph::Layer &layer, const Conv2DParams &p, const Target &target) {
     if (!may_skip_padding(layer, p, layer.conv.kernel_h)) return false;

@@ -159,11 +159,6 @@ int input_lanes(const graph::Layer &layer, int vector_width);
 // Whether the tile template computes its last column block whole and stores
 // it under a guard (a width fixed by the spec that the block does not
 // divide), rather than shifting it inwards over columns computed before.
-// Whether the tile template unrolls the column blocks of a row (blocks of
-// rows, not flat, 2 to 8 of them across a width the spec fixes, the last
-// one guarded where they do not divide it), so that each block's window
-// columns over the padding can be skipped.
-bool unrolls_column_blocks(const graph::Layer &layer, const Conv2DParams &params);
 bool guards_columns(const graph::Layer &layer, const Conv2DParams &params);
 
 // Whether the tile template pads the filters to whole register blocks: where
@@ -198,7 +193,12 @@ bool skips_padding_rows(const graph::Layer &layer, const Conv2DParams &params, c
 // block keeps its column; Halide then peels the window's first and last
 // columns, each without the positions that read padding.
 bool skips_padding_columns(const graph::Layer &layer, const Conv2DParams &params, const Halide::Target &target);
-// Whether it skips every window tap over the padding (rows and columns, as
+// Whether the tile template unrolls a row's column blocks, so that each
+// skips its window columns over the padding: blocks of rows (not flat), 2
+// to 8 across a width the spec fixes (the last guarded where they do not
+// divide it), where the sum may skip padding at all.
+bool unrolls_column_blocks(const graph::Layer &layer, const Conv2DParams &params);
+// Whether the sum skips every window tap over the padding (rows and columns, as
 // the window has them), so that it never reads the zeros.
 bool sum_skips_padding(const graph::Layer &layer, const Conv2DParams &params, const Halide::Target &target);
 lower::SumForms sum_forms(const graph::Graph &graph, const GraphParams &params, const Halide::Target &target);
