@@ -867,13 +867,14 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
                     // the block's weights): time vs whole images,
                     // 28x28x128 0.97, 0.98 (7 rows: 1.05, 1.04),
                     // 2x28x28x128 0.97, 0.95, 56x56x128->256 0.99, 1.00.
-                    if (p.flat_positions && p.block_c == 4 && wide && w > 14 && w % 14 == 0 &&
-                        block_weight_bytes(2) <= 256 * 1024 && within_groups(2)) {
+                    const bool flat_four_vectors = p.flat_positions && p.block_c == 4 && wide;
+                    if (flat_four_vectors && w > 14 && w % 14 == 0 && block_weight_bytes(2) <= 256 * 1024 &&
+                        within_groups(2)) {
                         p.block_c = 2, p.block_x = 14, p.block_y = 1;
                         if (h > 14) p.rows = static_cast<int>(rows_dividing(h, 14));
                         p.flat_positions = false;
                         p.kernel_rows_outer = false;
-                    } else if (p.flat_positions && p.block_c == 4 && wide) {
+                    } else if (flat_four_vectors) {
                         const double rows_kept = window_rows_in_image(layer);
                         const double columns_kept = window_columns_in_image(layer);
                         if (w >= 8 && w <= 14 && rows_kept * columns_kept < 1.0) {
