@@ -226,13 +226,47 @@ namespace {
 // 'Same' padding read in place ("pad": "in_place") keeps two: the interior
 // that Halide splits off reads without clamps (3x3 56x56x64 and 28x28x128
 // in place, 2x4 tiles: 0.96x the time of one step).
-// AVX2 only: AVX-512's 24-accumulator blocks leave no registers for a
-// second step's loads, and it was not measured there.
+// AVX2 only: AVX-512's tile blocks take tile_channels_per_step's rule.
 int64_t channels_per_step(const graph::Layer &layer, int V) {
     const int64_t cin_group = layer.in_channels / layer.conv.groups;
     if (cin_group <= 4) return cin_group;
     const bool two = V < 16 && cin_group % 2 == 0 && graph::needs_zero_padding(layer.conv) && !few_taps(layer);
     return two ? 2 : 1;
+}
+
+// The tile template's input channels per reduction step, for register
+// blocks of `vectors` filter vectors by block_x x block_y positions, over
+// flat positions where flat_width > 0. Flat blocks take one (AVX2 was
+// measured so): with two, LLVM computed the four input addresses of a
+// block that crosses a row end as one vector (SLP) and extracted them at
+// every step, spilling accumulators (3x3 7x7x512 flat, 1 thread: 1.46x
+// the time of row blocks, 1.10x with one step).
+//   AVX-512 takes two where both steps' weight vectors fit in the 32
+// registers beside the accumulators, and flat blocks are whole rows: the
+// loop's counter and pointer updates, which compete with the FMAs for
+// ports 0 and 5, then come once per two steps. ab_static.sh, time of two
+// vs one, two runs, 1 thread: 1x7 17x17x160->160 (2 x 12) 0.86, 0.85;
+// 3x3 4x9x9x256 (2 x 9, whole rows flat) 0.92, 0.93; 13x13x512 (2 x 13)
+// 0.95, 0.94; 13x13x384->256 0.96, 0.93; 1x1 8x8x1280->320 (2 x 8) 0.92,
+// 0.93; 20x20x256->100 (3 x 8) 0.93, 0.95; 56x56x96 in 2 groups (3 x 8)
+// 0.94, 0.96; 5x5 28x28x32->64 (4 x 6) 0.95, 0.97; 3x3 23x23x128 0.95,
+// 0.97; 56x56x64 0.98, 0.98; 8x56x56x64 0.96, 0.97; 1x1 56x56x64->256 (4
+// x 4) 0.99, 0.97; 28x28x256->256 0.97, 0.96; twelve more 0.94-1.01. Not
+// with more registers: 7x7x512 in 4 x 7 (LLVM spills) 1.16, 1.16; nor
+// flat blocks across rows: 2x17x17x128 in 4 x 6 1.11, 1.11; 27x27x96->256
+// 5x5 1.19, 1.19. Not 28 accumulators (2 x 14), which measured even or
+// worse, LLVM spilling where it hoists the second step's weights: 3x3
+// 28x28x128 0.97-1.04, 14x14x256 0.88-1.04, 28x28x96 in 3 groups 1.05-1.22,
+// 14x14x256 dilated 2 1.05, 1.05.
+int64_t tile_channels_per_step(const graph::Layer &layer, int V, int vectors, int block_x, int block_y,
+                               int flat_width) {
+    const int64_t cin_group = layer.in_channels / layer.conv.groups;
+    if (cin_group <= 4) return cin_group;
+    const int accumulators = vectors * block_x * block_y;
+    const bool two_fit = accumulators + 2 * vectors <= 32 && accumulators < 28;
+    const bool whole_rows = flat_width == 0 || block_x == flat_width;
+    if (V == 16 && cin_group % 2 == 0 && !few_taps(layer) && two_fit && whole_rows) return 2;
+    return flat_width > 0 ? 1 : channels_per_step(layer, V);
 }
 
 }  // namespace
@@ -1474,12 +1508,8 @@ void schedule_channels_tile(lower::LayerStage &s, Func store, bool is_output, co
     }
     const int64_t cin_group = s.layer->in_channels / s.layer->conv.groups;
     const bool unrolled_window = few_taps(*s.layer);
-    // Input channels per reduction step (channels_per_step says why). Flat
-    // positions take one: with two, LLVM computed the four input addresses
-    // of a block that crosses a row end as one vector (SLP) and extracted
-    // them at every step, spilling accumulators (3x3 7x7x512 flat, 1
-    // thread: 1.46x the time of row blocks, 1.10x with one step).
-    const int64_t step = flat && cin_group > 4 ? 1 : channels_per_step(*s.layer, V);
+    // Input channels per reduction step (tile_channels_per_step says why).
+    const int64_t step = tile_channels_per_step(*s.layer, V, cb / V, bx, by, s.flat_width);
     if (step == cin_group) {
         s.conv.update().unroll(rc);
     } else if (step > 1) {

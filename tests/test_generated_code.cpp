@@ -17,26 +17,36 @@ using namespace convpipe;
 
 namespace {
 
-// FMAs in each innermost loop of an assembly file: the instructions from a
-// label to the first branch back to it.
-std::vector<int> fmas_per_loop(const std::string &assembly) {
-    std::vector<int> loops;
+// The innermost loops of an assembly file that do FMAs: the instructions
+// from a label to the first branch back to it, one string each.
+std::vector<std::string> fma_loops(const std::string &assembly) {
+    std::vector<std::string> loops;
     std::istringstream in(assembly);
     const std::regex label(R"(^(\.LBB\d+_\d+):)"), branch(R"(^\s+j[a-z]+\s+(\.LBB\d+_\d+))");
-    std::string line, open;
-    int fmas = 0;
+    std::string line, open, body;
     std::smatch m;
     while (std::getline(in, line)) {
         if (std::regex_search(line, m, label)) {
-            open = m[1], fmas = 0;
+            open = m[1], body.clear();
         } else if (!open.empty() && std::regex_search(line, m, branch) && m[1] == open) {
-            if (fmas > 0) loops.push_back(fmas);
+            if (body.find("vfmadd") != std::string::npos) loops.push_back(body);
             open.clear();
-        } else if (line.find("vfmadd") != std::string::npos) {
-            fmas++;
+        } else {
+            body += line + "\n";
         }
     }
     return loops;
+}
+
+// FMAs in each of those loops.
+std::vector<int> fmas_per_loop(const std::string &assembly) {
+    std::vector<int> counts;
+    for (const std::string &loop : fma_loops(assembly)) {
+        int fmas = 0;
+        for (size_t at = loop.find("vfmadd"); at != std::string::npos; at = loop.find("vfmadd", at + 1)) fmas++;
+        counts.push_back(fmas);
+    }
+    return counts;
 }
 
 // Generates the layer `notation` (with its schedule file's parameters for
@@ -145,4 +155,19 @@ TEST(GeneratedCode, UnrolledColumnBlocksPeelTheirEdgeColumns) {
     EXPECT_EQ(update.find("if ("), std::string::npos) << update;
     EXPECT_EQ(update.find("select("), std::string::npos) << update;
     EXPECT_EQ(stmt.find("allocate conv_padded"), std::string::npos) << stmt;
+}
+
+// Two input channels per reduction step on AVX-512 where both steps'
+// weight vectors fit beside the accumulators (tile_channels_per_step):
+// 3x3 56x56x64 in 4 x 6 blocks, the heuristic's pick, runs 2 x 24 = 48
+// FMAs per loop iteration, and the row's last block of 2 columns 2 x 8.
+// A 4 x 7 block (28 accumulators) keeps one step (24, 28 and 24 in
+// SkippedPaddingColumnsPeelTheWindowsEdgeColumns), as do flat blocks that
+// cross row ends (24 in SkippedPaddingRowsLeaveNoTestInTheReduction).
+TEST(GeneratedCode, Avx512BlocksTakeTwoInputChannelsPerStepWhereTheirWeightsFit) {
+    const auto [assembly, stmt] = generate("two_steps", "1x56x56x64->64 3x3");
+    ASSERT_FALSE(assembly.empty()) << "no assembly written";
+    EXPECT_EQ(fmas_per_loop(assembly), (std::vector<int>{48, 16}));
+    // Both steps' weights in registers: nothing spilled to the stack.
+    for (const std::string &loop : fma_loops(assembly)) EXPECT_EQ(loop.find("(%rsp)"), std::string::npos) << loop;
 }
