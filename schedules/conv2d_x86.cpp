@@ -61,6 +61,7 @@ nlohmann::json Conv2DParams::to_json() const {
             {"channels_inner", channels_inner},
             {"flat_positions", flat_positions},
             {"kernel_rows_outer", kernel_rows_outer},
+            {"channels_per_step", channels_per_step},
             {"vector_floats", vector_floats}};
 }
 
@@ -124,6 +125,8 @@ void Conv2DParams::update_from(const nlohmann::json &j, const std::string &where
             flag(flat_positions);
         } else if (k == "kernel_rows_outer") {
             flag(kernel_rows_outer);
+        } else if (k == "channels_per_step") {
+            integer(channels_per_step, 0, 64);
         } else if (k == "parallel_channels") {
             flag(parallel_channels);
         } else if (k == "parallel") {
@@ -136,7 +139,7 @@ void Conv2DParams::update_from(const nlohmann::json &j, const std::string &where
             throw SpecError(where + ": unknown schedule parameter '" + k +
                             "' (known: template, vectorize, accumulate, block_c, block_x, block_y, rows, chunk_c, "
                             "pack_weights, parallel, parallel_channels, channels_inner, flat_positions, kernel_rows_outer, "
-                            "compute_at, pad, vector_floats)");
+                            "channels_per_step, compute_at, pad, vector_floats)");
         }
     }
 }
@@ -1508,8 +1511,10 @@ void schedule_channels_tile(lower::LayerStage &s, Func store, bool is_output, co
     }
     const int64_t cin_group = s.layer->in_channels / s.layer->conv.groups;
     const bool unrolled_window = few_taps(*s.layer);
-    // Input channels per reduction step (tile_channels_per_step says why).
-    const int64_t step = tile_channels_per_step(*s.layer, V, cb / V, bx, by, s.flat_width);
+    // Input channels per reduction step: the schedule's, else
+    // tile_channels_per_step's (which says why).
+    const int64_t step = p.channels_per_step > 0 ? p.channels_per_step
+                                                 : tile_channels_per_step(*s.layer, V, cb / V, bx, by, s.flat_width);
     if (step == cin_group) {
         s.conv.update().unroll(rc);
     } else if (step > 1) {

@@ -111,10 +111,18 @@ GraphParams choose_params(const graph::Graph &graph, const ScheduleFile *file, c
                     throw SpecError(where + ".channels_inner: needs \"accumulate\": \"tile\" and \"vectorize\": \"c\"");
                 if (p.flat_positions && entry.contains("flat_positions"))
                     throw SpecError(where + ".flat_positions: needs \"accumulate\": \"tile\" and \"vectorize\": \"c\"");
+                if (p.channels_per_step > 0 && entry.contains("channels_per_step"))
+                    throw SpecError(where + ".channels_per_step: needs \"accumulate\": \"tile\" and \"vectorize\": \"c\"");
                 p.block_y = 1;
                 p.channels_inner = false;
                 p.flat_positions = false;
+                p.channels_per_step = 0;
             }
+            const int64_t cin_group = l.in_channels / l.conv.groups;
+            if (p.channels_per_step > 0 && cin_group % p.channels_per_step != 0)
+                throw SpecError(where + ".channels_per_step: " + std::to_string(p.channels_per_step) +
+                                " does not divide the layer's " + std::to_string(cin_group) +
+                                " input channels per group");
             // Flat positions are numbered along a row of fixed width, and a
             // layer computed inside its consumer's tasks runs the rows those
             // ask for: the file may not ask for them there, and drops the

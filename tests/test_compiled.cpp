@@ -195,6 +195,13 @@ TEST(Schedules, BadFilesAreRefused) {
                 ::testing::HasSubstr("conv.flat_positions: needs \"accumulate\": \"tile\""));
     EXPECT_THAT(error_of(R"({"layers": {"conv": {"accumulate": "tile", "kernel_rows_outer": true}}})"),
                 ::testing::HasSubstr("conv.kernel_rows_outer: needs \"flat_positions\": true"));
+    // 16 input channels: a step of 3 would leave a part step.
+    EXPECT_THAT(error_of(R"({"layers": {"conv": {"accumulate": "tile", "channels_per_step": 3}}})"),
+                ::testing::HasSubstr("conv.channels_per_step: 3 does not divide the layer's 16 input channels per group"));
+    EXPECT_THAT(error_of(R"({"layers": {"conv": {"accumulate": "rows", "channels_per_step": 2}}})"),
+                ::testing::HasSubstr("conv.channels_per_step: needs \"accumulate\": \"tile\""));
+    EXPECT_THAT(error_of(R"({"layers": {"conv": {"channels_per_step": 65}}})"),
+                ::testing::HasSubstr("conv.channels_per_step: expected an integer from 0 to 64, got 65"));
     EXPECT_THAT(error_of(R"({"layers": {"conv": {"vector_floats": 12}}})"),
                 ::testing::HasSubstr("conv.vector_floats: expected 0 (the target's), 4, 8 or 16, got 12"));
     EXPECT_THAT(error_of(R"({"layers": {"conv": {"pad": "zeros"}}})"),
@@ -399,6 +406,12 @@ INSTANTIATE_TEST_SUITE_P(
         FixedShapeCase{"1x10x10x16->32 3x3 g2", R"({"accumulate": "tile", "pack_weights": true, "block_c": 2, "block_x": 4, "rows": 4, "flat_positions": true})"},
         FixedShapeCase{"1x11x11x16->16 3x3 d2", R"({"accumulate": "tile", "pack_weights": true, "block_c": 2, "block_x": 3, "parallel_channels": true, "rows": 0, "flat_positions": true})"},
         FixedShapeCase{"2x7x7x128->128 3x3", ""},   // the heuristic's flat 2 x 5 blocks, a task per image and block
+        // Input channels per reduction step set by the file: 4 in flat
+        // blocks across row ends, 8 in row blocks read in place, 3 of a
+        // group's 24.
+        FixedShapeCase{"1x7x7x32->48 3x3", R"({"accumulate": "tile", "pack_weights": true, "block_c": 3, "block_x": 4, "parallel_channels": true, "rows": 0, "flat_positions": true, "channels_per_step": 4})"},
+        FixedShapeCase{"1x10x10x24->32 3x3", R"({"accumulate": "tile", "pack_weights": true, "block_c": 2, "block_x": 5, "rows": 5, "pad": "in_place", "channels_per_step": 8})"},
+        FixedShapeCase{"1x9x9x48->32 3x3 g2", R"({"accumulate": "tile", "pack_weights": true, "block_c": 1, "block_x": 9, "rows": 3, "channels_per_step": 3})"},
         // Kernel rows outside the flat blocks: channel tasks (the
         // heuristic's pick, 221 KB of weights per block), row tasks with
         // padded filters, a 5x5 window with dilation, two images.

@@ -84,6 +84,9 @@ struct Conv2DParams {
     bool channels_inner = false;
     bool flat_positions = false;   // "tile" only: register blocks over flat positions (above)
     bool kernel_rows_outer = false;   // flat_positions only: kernel rows outside the blocks (above)
+    // "tile" only: input channels per reduction step, unrolled (a divisor
+    // of the input channels per group); 0: the template's own choice.
+    int channels_per_step = 0;
     std::string compute_at = "root";
     // 'same' padding: "copy" writes the input rows a task reads, with zeros
     // around, and the inner loop reads that copy; "in_place" reads the input
