@@ -254,7 +254,7 @@ int64_t channels_per_step(const graph::Layer &layer, int V) {
 // 0.93; 20x20x256->100 (3 x 8) 0.93, 0.95; 56x56x96 in 2 groups (3 x 8)
 // 0.94, 0.96; 5x5 28x28x32->64 (4 x 6) 0.95, 0.97; 3x3 23x23x128 0.95,
 // 0.97; 56x56x64 0.98, 0.98; 8x56x56x64 0.96, 0.97; 1x1 56x56x64->256 (4
-// x 4) 0.99, 0.97; 28x28x256->256 0.97, 0.96; twelve more 0.94-1.01. Not
+// x 4) 0.99, 0.97; 28x28x256->256 0.97, 0.96; twelve more 0.95-1.01. Not
 // with more registers: 7x7x512 in 4 x 7 (LLVM spills) 1.16, 1.16; nor
 // flat blocks across rows: 2x17x17x128 in 4 x 6 1.11, 1.11; 27x27x96->256
 // 5x5 1.19, 1.19. Not 28 accumulators (2 x 14), which measured even or
@@ -932,7 +932,26 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
                             // the model ties them (3x3 17x17x384, 7x7 64x64x64),
                             // flat.
                             const double row_blocks = double(rows * ((w + 5) / 6) * 6) * rows_kept;
-                            if (row_blocks < 0.97 * cost(p.block_x)) {
+                            // Row blocks of 4 x 6 also take two input
+                            // channels per step where flat ones that cross
+                            // row ends take one (tile_channels_per_step),
+                            // which outweighs the short blocks where a
+                            // block's weights stay within 320 KB (no kernel
+                            // rows outside the blocks needed to keep them in
+                            // L2; three or so per row, unrolled, then read
+                            // the input in place). ab_static.sh, time rows
+                            // vs flat, two runs, 1 thread; 2 threads: 3x3
+                            // 2x17x17x128 (288 KB) 0.91, 0.87; 0.88, 0.92;
+                            // 3x3/2 31x31x128->256 (288 KB) 0.86, 0.87;
+                            // 0.86, 0.87. Not with larger blocks (rows from
+                            // the padded copy vs flat): 19x19x256 (576 KB)
+                            // 0.96, 1.00; 5x5 27x27x96->256 (600 KB) 0.96,
+                            // 0.97; 3x3/2 28x28x256->512 (576 KB) 1.06, 1.07;
+                            // 17x17x384 (864 KB) 1.12, 1.17; 7x7 64x64x64
+                            // (784 KB) 1.03, 1.04; 19x19x1024->126 1.19,
+                            // 1.55.
+                            const bool rows_take_two_steps = p.block_x == 6 && block_weight_bytes(4) <= 320 * 1024;
+                            if (rows_take_two_steps || row_blocks < 0.97 * cost(p.block_x)) {
                                 p.block_x = 6;
                                 p.flat_positions = false;
                                 p.kernel_rows_outer = false;

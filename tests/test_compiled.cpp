@@ -412,6 +412,10 @@ INSTANTIATE_TEST_SUITE_P(
         FixedShapeCase{"1x7x7x32->48 3x3", R"({"accumulate": "tile", "pack_weights": true, "block_c": 3, "block_x": 4, "parallel_channels": true, "rows": 0, "flat_positions": true, "channels_per_step": 4})"},
         FixedShapeCase{"1x10x10x24->32 3x3", R"({"accumulate": "tile", "pack_weights": true, "block_c": 2, "block_x": 5, "rows": 5, "pad": "in_place", "channels_per_step": 8})"},
         FixedShapeCase{"1x9x9x48->32 3x3 g2", R"({"accumulate": "tile", "pack_weights": true, "block_c": 1, "block_x": 9, "rows": 3, "channels_per_step": 3})"},
+        // The heuristic's 4 x 6 row blocks with two input channels per step
+        // on AVX-512, three per row (the last guarded, unrolled), in place.
+        FixedShapeCase{"2x17x17x128->128 3x3", ""},
+        FixedShapeCase{"1x31x31x128->256 3x3 s2", ""},
         // Kernel rows outside the flat blocks: channel tasks (the
         // heuristic's pick, 221 KB of weights per block), row tasks with
         // padded filters, a 5x5 window with dilation, two images.
