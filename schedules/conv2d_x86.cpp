@@ -907,7 +907,18 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
                     const bool flat_four_vectors = p.flat_positions && p.block_c == 4 && wide;
                     if (flat_four_vectors && w > 14 && w % 14 == 0 && block_weight_bytes(2) <= 256 * 1024 &&
                         within_groups(2)) {
-                        p.block_c = 2, p.block_x = 14, p.block_y = 1;
+                        // Where a 4-vector block's weights stay within
+                        // 320 KB, 4 x 6 blocks one row high instead: they
+                        // take two input channels per step, which 2 x 14
+                        // (28 accumulators) cannot (tile_channels_per_step).
+                        // ab_static.sh, time vs 2 x 14, 1 thread: 3x3
+                        // 28x28x128 0.94, 0.94, 0.99, 0.99, 0.98, 0.93 (2
+                        // threads 0.97, 0.97); 2x28x28x128 0.94, 0.95;
+                        // 28x28x128->256 0.94, 0.97; 56x56x128->256 0.92,
+                        // 0.95. Tasks of 14 rows vs whole images: 1.01,
+                        // 1.01.
+                        const bool four_by_six = block_weight_bytes(4) <= 320 * 1024;
+                        p.block_c = four_by_six ? 4 : 2, p.block_x = four_by_six ? 6 : 14, p.block_y = 1;
                         if (h > 14) p.rows = static_cast<int>(rows_dividing(h, 14));
                         p.flat_positions = false;
                         p.kernel_rows_outer = false;

@@ -405,30 +405,36 @@ TEST(Heuristic, Avx512RowTasksKeepABlocksWeightsAndInputInL2) {
 // 4 x 6 blocks one row high, not flat, where skipping those rows saves more
 // than short blocks cost.
 // AVX-512 channel tasks on widths of 28, 42, ... whose 2-vector blocks'
-// weights stay within 256 KB: blocks of 2 vectors x 14 columns one row high
-// (not flat), in tasks of 14 rows. Larger blocks' weights (28x28x256: 295
-// KB) and widths that 14 does not divide keep flat 4 x 6
+// weights stay within 256 KB: blocks one row high (not flat), in tasks of
+// 14 rows, of 2 vectors x 14 columns, or 4 x 6 where those hold 320 KB or
+// less. Larger blocks' weights (28x28x256: 295 KB per 2 vectors) and
+// widths that 14 does not divide keep flat 4 x 6
 // (Avx512LayersWhoseWeightsOutgrowL2TakeChannelTasks).
-TEST(Heuristic, Avx512WidthsOfFourteensTakeTwoVectorRowBlocks) {
+TEST(Heuristic, Avx512WidthsOfFourteensTakeRowBlocks) {
     struct Case {
         const char *notation;
         int64_t tasks;
     };
-    for (const Case &c : {Case{"1x28x28x128->128 3x3", 8}, Case{"2x28x28x128->128 3x3", 16},
-                          Case{"1x28x28x192->192 3x3", 12}, Case{"1x56x56x128->256 3x3", 32}}) {
+    // Where a 4-vector block's weights fit in 320 KB (128 input channels
+    // and a 3x3 window: 288 KB), 4 x 6 blocks, which take two input
+    // channels per step; 28x28x192 (432 KB) keeps 2 x 14.
+    for (const Case &c : {Case{"1x28x28x128->128 3x3", 4}, Case{"2x28x28x128->128 3x3", 8},
+                          Case{"1x28x28x192->192 3x3", 12}, Case{"1x56x56x128->256 3x3", 16}}) {
         const graph::Layer layer = notation_layer(c.notation);
         const schedule::Conv2DParams p = params_for(c.notation);
         SCOPED_TRACE(std::string(c.notation) + ": " + p.to_json().dump());
+        const bool four_vectors = layer.in_channels == 128;
         EXPECT_EQ(p.accumulate, "tile");
         EXPECT_TRUE(p.parallel_channels);
         EXPECT_FALSE(p.flat_positions);
         EXPECT_FALSE(p.kernel_rows_outer);
-        EXPECT_EQ(p.block_c, 2);
-        EXPECT_EQ(p.block_x, 14);
+        EXPECT_EQ(p.block_c, four_vectors ? 4 : 2);
+        EXPECT_EQ(p.block_x, four_vectors ? 6 : 14);
         EXPECT_EQ(p.block_y, 1);
         EXPECT_EQ(p.rows, 14);
-        const int64_t blocks = (layer.conv.filters + 31) / 32, parts = layer.output.shape[1] / p.rows;
-        EXPECT_EQ(blocks * parts * layer.output.shape[0], c.tasks);
+        const int64_t filters_per_block = 16 * p.block_c;
+        const int64_t blocks = (layer.conv.filters + filters_per_block - 1) / filters_per_block;
+        EXPECT_EQ(blocks * (layer.output.shape[1] / p.rows) * layer.output.shape[0], c.tasks);
     }
 }
 
