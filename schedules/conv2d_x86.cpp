@@ -905,6 +905,10 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
                     // 28x28x128 0.97, 0.98 (7 rows: 1.05, 1.04),
                     // 2x28x28x128 0.97, 0.95, 56x56x128->256 0.99, 1.00.
                     const bool flat_four_vectors = p.flat_positions && p.block_c == 4 && wide;
+                    // 4-vector blocks whose weights stay within 320 KB:
+                    // one row high, they take two input channels per step
+                    // and win over flat or 2 x 14 blocks (below).
+                    const bool small_four_vector_blocks = block_weight_bytes(4) <= 320 * 1024;
                     if (flat_four_vectors && w > 14 && w % 14 == 0 && block_weight_bytes(2) <= 256 * 1024 &&
                         within_groups(2)) {
                         // Where a 4-vector block's weights stay within
@@ -917,8 +921,9 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
                         // 28x28x128->256 0.94, 0.97; 56x56x128->256 0.92,
                         // 0.95. Tasks of 14 rows vs whole images: 1.01,
                         // 1.01.
-                        const bool four_by_six = block_weight_bytes(4) <= 320 * 1024;
-                        p.block_c = four_by_six ? 4 : 2, p.block_x = four_by_six ? 6 : 14, p.block_y = 1;
+                        p.block_c = small_four_vector_blocks ? 4 : 2;
+                        p.block_x = small_four_vector_blocks ? 6 : 14;
+                        p.block_y = 1;
                         if (h > 14) p.rows = static_cast<int>(rows_dividing(h, 14));
                         p.flat_positions = false;
                         p.kernel_rows_outer = false;
@@ -961,7 +966,7 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
                             // 17x17x384 (864 KB) 1.12, 1.17; 7x7 64x64x64
                             // (784 KB) 1.03, 1.04; 19x19x1024->126 1.19,
                             // 1.55.
-                            const bool rows_take_two_steps = p.block_x == 6 && block_weight_bytes(4) <= 320 * 1024;
+                            const bool rows_take_two_steps = p.block_x == 6 && small_four_vector_blocks;
                             if (rows_take_two_steps || row_blocks < 0.97 * cost(p.block_x)) {
                                 p.block_x = 6;
                                 p.flat_positions = false;
