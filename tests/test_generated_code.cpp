@@ -142,11 +142,11 @@ TEST(GeneratedCode, SkippedPaddingColumnsPeelTheWindowsEdgeColumns) {
 
 // A row's column blocks unrolled (unrolls_column_blocks): 3x3 28x28x128 in
 // two 2 x 14 blocks per row (the heuristic's pick for 28x28x192; for
-// 28x28x128 it takes 4 x 6, two input channels per step). Each copy of the block
-// peels the window column at its own edge of the image, without the
+// 28x28x128 it takes 4 x 6, two input channels per step). Each copy of the
+// block peels the window column at its own edge of the image, without the
 // position that would read padding (13 positions, 26 FMAs per step), and
-// runs the other two columns whole (28); no test in any, and the input read
-// in place.
+// runs the other two columns whole (28); no test in any, and the input
+// read in place.
 TEST(GeneratedCode, UnrolledColumnBlocksPeelTheirEdgeColumns) {
     const auto [assembly, stmt] =
         generate("column_blocks", "1x28x28x128->128 3x3",
