@@ -1248,14 +1248,32 @@ bool may_skip_padding(const graph::Layer &layer, const Conv2DParams &p, int kern
 // 0.95; 23x23x128, 31x31x64, 33x33x72, 35x35x96, 55x55x16->64 0.96-0.97;
 // 64x64x32 in 4 groups 1.00, 0.98. AVX2: 32x32x64 dilated 4 0.90, 0.89;
 // 28x28x12->24 0.93, 0.93; 8x8x384 1x3 0.95, 0.95; 20x20x40->20 0.96,
-// 0.96; 30x30x48 0.97, 0.96; 14x14x128->100 0.99, 0.99. Not more blocks:
-// 56x56x128 in 32 groups (4 x 4, 14 blocks) 1.00, 1.02; 56x56x64 (4 x 6,
-// 10) 1.00, 1.00.
+// 0.96; 30x30x48 0.97, 0.96; 14x14x128->100 0.99, 0.99.
+// Up to 11 where the input, all its images, fits in the L2 (1 MB): the
+// copy the sum would read otherwise is made per task, from the input's
+// rows as they come from memory, and where they come from L2 anyway
+// reading them in place saves it. AVX-512, time unrolled vs not, 1
+// thread; 2 threads: 3x3 56x56x64 (4 x 6, ten blocks, 784 KB) 0.96-0.98
+// over six runs; 0.98-1.00 over eight. 60x80x24->48 (3 x 9, nine) 0.96,
+// 0.96, 0.97, 0.98; 0.96, 0.97. 64x64x64 dilated 2 (4 x 6, eleven, 1 MB)
+// 0.93, 0.96, 0.96, 0.97; 0.99-1.01 over four. AVX2, 1 thread:
+// 64x64x6->32 0.96, 0.95; 55x55x16->64, 35x35x96 and 7x7 64x64x64
+// 0.98-0.99; 33x33x72 0.96, 1.01, 0.96, 1.07. Not larger inputs, which
+// then stream from memory into the sum's loads: 3x3 8x56x56x64 (6.4 MB)
+// 0.95, 0.95; 1.01-1.04 over four. 5x5 96x96x48 (3 x 9, eleven, 1.7 MB)
+// 0.97, 0.98; 1.06-1.07 over four. Nor more blocks: 56x56x128 in 32 groups
+// (4 x 4, 14 blocks) 1.00, 1.02; 3x3 96x160x32 (2 x 14, twelve) 1.17,
+// 1.07.
 bool unrolls_column_blocks(const graph::Layer &layer, const Conv2DParams &p) {
     const int64_t width = layer.output.shape[2];
     const int bx = std::max(1, p.block_x);
-    return may_skip_padding(layer, p, layer.conv.kernel_w) && !p.flat_positions && width > bx &&
-           (width + bx - 1) / bx <= 8;
+    if (!may_skip_padding(layer, p, layer.conv.kernel_w) || p.flat_positions || width <= bx) return false;
+    const int64_t blocks = (width + bx - 1) / bx;
+    const int64_t images = layer.output.shape[0], height = layer.output.shape[1];
+    const double input_bytes = 4.0 * double(images) * double(height * layer.conv.stride_h) *
+                               double(width * layer.conv.stride_w) * double(layer.in_channels);
+    const bool input_fits_l2 = images > 0 && height > 0 && input_bytes <= 1024 * 1024;
+    return blocks <= 8 || (blocks <= 11 && input_fits_l2);
 }
 
 bool skips_padding_rows(const graph::Layer &layer, const Conv2DParams &p, const Target &target) {
@@ -1560,6 +1578,19 @@ void schedule_channels_tile(lower::LayerStage &s, Func store, bool is_output, co
     // keeps the block's weights out of the column loop and loads each input
     // vector once for all the taps that read it.
     if (unrolled_window) s.conv.update().unroll(rkx).unroll(rky);
+    // Unrolled column blocks whose last is guarded (stride 1): the window's
+    // columns unrolled too. That block meets the image's right edge with
+    // positions that are never stored, and Halide, which peels a whole
+    // block's edge columns, left tests inside its reduction there (and LLVM
+    // spilled around them); unrolled, each column's positions are
+    // constants. ab_static.sh, time vs not, two runs, 1 thread; 2 threads:
+    // 1x7 17x17x160->160 0.92, 0.92; 0.98, 0.92. 38x38x512->84 0.96, 0.96;
+    // 0.96, 0.97. 2x17x17x128 0.98, 0.98; 0.97, 0.96. 20x20x40->20 0.98,
+    // 0.94. 56x56x64 0.99, 0.99. 30x30x48, 23x23x128 and 5x5 28x28x32->64
+    // 0.98-1.03. Not stride 2: 3x3/2 37x37x64->128 1.04, 1.04;
+    // 56x56x128->128 1.02, 1.01.
+    else if (!flat && guarded_columns && s.layer->conv.stride_w == 1 && unrolls_column_blocks(*s.layer, p))
+        s.conv.update().unroll(rkx);
     if (!copies_padded_input(*s.layer, p)) return;   // reads the input directly
     if (local_pad) {
         copy_padded(s.padded, d.y);

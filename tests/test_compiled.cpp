@@ -416,6 +416,13 @@ INSTANTIATE_TEST_SUITE_P(
         // on AVX-512, three per row (the last guarded, unrolled), in place.
         FixedShapeCase{"2x17x17x128->128 3x3", ""},
         FixedShapeCase{"1x31x31x128->256 3x3 s2", ""},
+        // Unrolled column blocks whose last is guarded, the window's
+        // columns unrolled too: 1x7 in 2 x 12 and 2 x 5 (the heuristic's
+        // pick), eleven blocks of 2 on a small input, 5x5 in 3-column
+        // blocks.
+        FixedShapeCase{"1x17x17x160->160 1x7", ""},
+        FixedShapeCase{"1x21x21x16->32 3x3", R"({"accumulate": "tile", "pack_weights": true, "block_c": 2, "block_x": 2, "rows": 7, "pad": "in_place"})"},
+        FixedShapeCase{"1x23x23x16->16 5x5", R"({"accumulate": "tile", "pack_weights": true, "block_c": 1, "block_x": 3, "rows": 6, "pad": "in_place"})"},
         // Kernel rows outside the flat blocks: channel tasks (the
         // heuristic's pick, 221 KB of weights per block), row tasks with
         // padded filters, a 5x5 window with dilation, two images.

@@ -83,14 +83,15 @@ std::pair<std::string, std::string> generate(const std::string &name, const std:
 // drop the columns it never stores: 2 x 6 = 12 FMAs per reduction step,
 // where 2 x 14 = 28 would compute 8 dead columns (as when the last filter
 // vector was stored shifted: 1.3x the time of 2 x 10 blocks). The two
-// blocks are unrolled (unrolls_column_blocks), each peeling the window
-// column at its edge of the image: 26 then 28 in the first, 12, 12 then
-// 10 in the last.
+// blocks are unrolled (unrolls_column_blocks), and so are the window's
+// columns (the last block is guarded): a loop per column, each without
+// the positions that would read the padding, 26, 28 and 28 in the first
+// block, 12, 12 and 10 in the last.
 TEST(GeneratedCode, GuardedLastColumnBlockComputesOnlyItsColumns) {
     const auto [assembly, stmt] = generate("columns", "1x20x20x40->20 3x3",
                                            R"({"accumulate": "tile", "pack_weights": true, "block_c": 2, "block_x": 14, "rows": 5})");
     ASSERT_FALSE(assembly.empty()) << "no assembly written";
-    EXPECT_EQ(fmas_per_loop(assembly), (std::vector<int>{26, 28, 12, 12, 10}));
+    EXPECT_EQ(fmas_per_loop(assembly), (std::vector<int>{26, 28, 28, 12, 12, 10}));
 }
 
 namespace {
@@ -160,15 +161,33 @@ TEST(GeneratedCode, UnrolledColumnBlocksPeelTheirEdgeColumns) {
     EXPECT_EQ(stmt.find("allocate conv_padded"), std::string::npos) << stmt;
 }
 
+// Unrolled column blocks whose last is guarded, stride 1: the window's
+// columns unrolled too. 1x7 17x17x160->160 in 2 x 12 blocks, the last of 5
+// columns (the heuristic's pick): the last block meets the image's right
+// edge with positions never stored, and without the unrolled columns Halide
+// left four tests inside its reduction and LLVM spilled around them. Now
+// every reduction loop runs straight through, from registers.
+TEST(GeneratedCode, GuardedColumnBlocksUnrollTheWindowsColumns) {
+    const auto [assembly, stmt] = generate("window_columns", "1x17x17x160->160 1x7");
+    ASSERT_FALSE(assembly.empty() || stmt.empty()) << "no assembly or statement written";
+    const std::string update = sum_update(stmt);
+    ASSERT_FALSE(update.empty()) << stmt;
+    EXPECT_EQ(update.find("if ("), std::string::npos) << update;
+    const std::vector<std::string> loops = fma_loops(assembly);
+    EXPECT_GE(loops.size(), 7u);   // a loop per window column at least
+    for (const std::string &loop : loops) EXPECT_EQ(loop.find("(%rsp)"), std::string::npos) << loop;
+}
+
 // Two input channels per reduction step on AVX-512 where both steps'
 // weight vectors fit beside the accumulators (tile_channels_per_step):
-// 3x3 56x56x64 in 4 x 6 blocks, the heuristic's pick, runs 2 x 24 = 48
-// FMAs per loop iteration, and the row's last block of 2 columns 2 x 8.
+// 3x3 8x56x56x64 in 4 x 6 blocks, the heuristic's pick (ten per row, not
+// unrolled: eight images outgrow the L2), runs 2 x 24 = 48 FMAs per loop
+// iteration, and the row's last block of 2 columns 2 x 8.
 // A 4 x 7 block (28 accumulators) keeps one step (24, 28 and 24 in
 // SkippedPaddingColumnsPeelTheWindowsEdgeColumns), as do flat blocks that
 // cross row ends (24 in SkippedPaddingRowsLeaveNoTestInTheReduction).
 TEST(GeneratedCode, Avx512BlocksTakeTwoInputChannelsPerStepWhereTheirWeightsFit) {
-    const auto [assembly, stmt] = generate("two_steps", "1x56x56x64->64 3x3");
+    const auto [assembly, stmt] = generate("two_steps", "8x56x56x64->64 3x3");
     ASSERT_FALSE(assembly.empty()) << "no assembly written";
     EXPECT_EQ(fmas_per_loop(assembly), (std::vector<int>{48, 16}));
     // Both steps' weights in registers: nothing spilled to the stack.

@@ -579,7 +579,7 @@ TEST(Heuristic, SkipsPaddingColumnsWhereBlocksSpanWholeRows) {
     EXPECT_TRUE(skips("1x9x9x288->288 3x3", ""));     // 3 x 9, one row
     EXPECT_TRUE(skips("1x7x7x64->64 3x3", R"({"block_c": 1, "block_x": 14, "flat_positions": true})"));
     EXPECT_TRUE(skips("1x7x7x64->64 3x3", R"({"block_c": 2, "block_x": 7, "block_y": 2, "flat_positions": false})"));
-    EXPECT_FALSE(skips("1x56x56x64->64 3x3", ""));    // 4 x 6 of 56
+    EXPECT_FALSE(skips("8x56x56x64->64 3x3", ""));    // 4 x 6 of 56, 6.3 MB of input
     EXPECT_FALSE(skips("1x14x14x256->256 3x3", R"({"block_c": 4, "block_x": 6})"));
     EXPECT_FALSE(skips("1x7x7x512->512 3x3 valid", ""));
     EXPECT_FALSE(skips("1x7x7x512->512 3x3 dw", ""));
@@ -589,9 +589,10 @@ TEST(Heuristic, SkipsPaddingColumnsWhereBlocksSpanWholeRows) {
 // Where the sum skips every window tap over the padding (rows and columns,
 // or the one the window has), the input is read in place, not copied
 // padded first.
-// Blocks of rows, 2 to 8 across a fixed width (the last guarded where they
-// do not divide it), are unrolled, and their sums skip the window columns
-// over the padding; more blocks, or flat blocks, are not.
+// Blocks of rows, 2 to 8 across a fixed width (11 where the input fits in
+// 1 MB; the last guarded where they do not divide it), are unrolled, and
+// their sums skip the window columns over the padding; more blocks, or flat
+// blocks, are not.
 TEST(Heuristic, UnrollsAFewColumnBlocksPerRow) {
     const Halide::Target avx512(kAvx512);
     struct Case {
@@ -599,10 +600,14 @@ TEST(Heuristic, UnrollsAFewColumnBlocksPerRow) {
         int block_x;
         bool flat, unrolled;
     };
+    // Up to 8 blocks per row; up to 11 where the input, all its images,
+    // fits in 1 MB (1x56x56x64: 784 KB; 8 images: 6.3 MB).
     for (const Case &c : {Case{"1x28x28x64->64 3x3", 14, false, true}, Case{"1x56x56x64->64 3x3", 7, false, true},
-                          Case{"1x56x56x64->64 3x3", 4, false, false}, Case{"1x56x56x64->64 3x3", 6, false, false},
-                          Case{"1x28x28x64->64 3x3", 12, false, true}, Case{"1x56x56x64->64 3x3", 8, false, true},
-                          Case{"1x28x28x64->64 3x3", 14, true, false}, Case{"1x28x28x64->64 3x3", 28, false, false}}) {
+                          Case{"1x56x56x64->64 3x3", 4, false, false}, Case{"1x56x56x64->64 3x3", 6, false, true},
+                          Case{"1x56x56x64->64 3x3", 5, false, false}, Case{"8x56x56x64->64 3x3", 6, false, false},
+                          Case{"8x56x56x64->64 3x3", 7, false, true}, Case{"1x28x28x64->64 3x3", 12, false, true},
+                          Case{"1x56x56x64->64 3x3", 8, false, true}, Case{"1x28x28x64->64 3x3", 14, true, false},
+                          Case{"1x28x28x64->64 3x3", 28, false, false}}) {
         schedule::Conv2DParams p = params_for(c.notation);
         p.block_c = 2, p.block_x = c.block_x, p.block_y = 1, p.flat_positions = c.flat, p.kernel_rows_outer = false;
         const graph::Layer layer = notation_layer(c.notation);
@@ -618,16 +623,16 @@ TEST(Heuristic, SumsThatSkipAllPaddingReadTheInputInPlace) {
     const Halide::Target avx512(kAvx512);
     // 2x17x17x128: three 4 x 6 blocks per row, the last guarded, unrolled.
     for (const char *notation : {"1x7x7x512->512 3x3", "1x14x14x256->256 3x3", "4x9x9x256->256 3x3", "1x8x8x384->384 1x3",
-                                 "1x28x28x128->128 3x3", "2x17x17x128->128 3x3"}) {
+                                 "1x28x28x128->128 3x3", "2x17x17x128->128 3x3", "1x56x56x64->64 3x3"}) {
         const schedule::Conv2DParams p = params_for(notation);
         SCOPED_TRACE(std::string(notation) + ": " + p.to_json().dump());
         EXPECT_TRUE(schedule::sum_skips_padding(notation_layer(notation), p, avx512));
         EXPECT_EQ(p.pad, "in_place");
     }
-    // Blocks across row ends (19x19x256), or more than 8 per row that do
-    // not divide it (56x56x64 in 4 x 6): the window reads the zeros, from
-    // the padded copy.
-    for (const char *notation : {"1x19x19x256->256 3x3", "1x56x56x64->64 3x3"}) {
+    // Blocks across row ends (19x19x256), or more than 8 per row on an
+    // input larger than 1 MB (8x56x56x64 in 4 x 6, ten per row): the window
+    // reads the zeros, from the padded copy.
+    for (const char *notation : {"1x19x19x256->256 3x3", "8x56x56x64->64 3x3"}) {
         const schedule::Conv2DParams p = params_for(notation);
         SCOPED_TRACE(std::string(notation) + ": " + p.to_json().dump());
         EXPECT_FALSE(schedule::sum_skips_padding(notation_layer(notation), p, avx512));
