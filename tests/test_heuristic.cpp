@@ -579,7 +579,7 @@ TEST(Heuristic, SkipsPaddingColumnsWhereBlocksSpanWholeRows) {
     EXPECT_TRUE(skips("1x9x9x288->288 3x3", ""));     // 3 x 9, one row
     EXPECT_TRUE(skips("1x7x7x64->64 3x3", R"({"block_c": 1, "block_x": 14, "flat_positions": true})"));
     EXPECT_TRUE(skips("1x7x7x64->64 3x3", R"({"block_c": 2, "block_x": 7, "block_y": 2, "flat_positions": false})"));
-    EXPECT_FALSE(skips("8x56x56x64->64 3x3", ""));    // 4 x 6 of 56, 6.3 MB of input
+    EXPECT_FALSE(skips("8x56x56x64->64 3x3", ""));    // 4 x 6 of 56, 6.1 MB of input
     EXPECT_FALSE(skips("1x14x14x256->256 3x3", R"({"block_c": 4, "block_x": 6})"));
     EXPECT_FALSE(skips("1x7x7x512->512 3x3 valid", ""));
     EXPECT_FALSE(skips("1x7x7x512->512 3x3 dw", ""));
@@ -601,7 +601,7 @@ TEST(Heuristic, UnrollsAFewColumnBlocksPerRow) {
         bool flat, unrolled;
     };
     // Up to 8 blocks per row; up to 11 where the input, all its images,
-    // fits in 1 MB (1x56x56x64: 784 KB; 8 images: 6.3 MB).
+    // fits in 1 MB (1x56x56x64: 784 KB; 8 images: 6.1 MB).
     for (const Case &c : {Case{"1x28x28x64->64 3x3", 14, false, true}, Case{"1x56x56x64->64 3x3", 7, false, true},
                           Case{"1x56x56x64->64 3x3", 4, false, false}, Case{"1x56x56x64->64 3x3", 6, false, true},
                           Case{"1x56x56x64->64 3x3", 5, false, false}, Case{"8x56x56x64->64 3x3", 6, false, false},
