@@ -1594,8 +1594,10 @@ void schedule_channels_tile(lower::LayerStage &s, Func store, bool is_output, co
     // 0.96, 0.97. 2x17x17x128 0.98, 0.98; 0.97, 0.96. 20x20x40->20 0.98,
     // 0.94. 56x56x64 0.99, 0.99. 30x30x48, 23x23x128 and 5x5 28x28x32->64
     // 0.98-1.03. Not stride 2: 3x3/2 37x37x64->128 1.04, 1.04;
-    // 56x56x128->128 1.02, 1.01.
-    else if (!flat && guarded_columns && s.layer->conv.stride_w == 1 && unrolls_column_blocks(*s.layer, p))
+    // 56x56x128->128 1.02, 1.01. Windows up to 7 columns wide: an 11x11
+    // window's copies took 11 s to generate (1.5 s before) and 3x the code.
+    else if (!flat && guarded_columns && s.layer->conv.stride_w == 1 && s.layer->conv.kernel_w <= 7 &&
+             unrolls_column_blocks(*s.layer, p))
         s.conv.update().unroll(rkx);
     if (!copies_padded_input(*s.layer, p)) return;   // reads the input directly
     if (local_pad) {
