@@ -1591,8 +1591,9 @@ void schedule_channels_tile(lower::LayerStage &s, Func store, bool is_output, co
     // spilled around them); unrolled, each column's positions are
     // constants. ab_static.sh, time vs not, two runs, 1 thread; 2 threads:
     // 1x7 17x17x160->160 0.92, 0.92; 0.98, 0.92. 38x38x512->84 0.96, 0.96;
-    // 0.96, 0.97. 2x17x17x128 0.98, 0.98; 0.97, 0.96. 20x20x40->20 0.98,
-    // 0.94. 56x56x64 0.99, 0.99. 30x30x48, 23x23x128 and 5x5 28x28x32->64
+    // 0.96, 0.97. 2x17x17x128 0.98, 0.98; 0.97, 0.96. 3x3 28x28x128 (4 x
+    // 6, five blocks) 0.99, 0.98; 1.00, 1.00. 28x28x128->256 0.98, 0.99;
+    // 2x28x28x128 0.99, 0.98. 20x20x40->20 0.98, 0.94. 56x56x64 0.99, 0.99. 30x30x48, 23x23x128 and 5x5 28x28x32->64
     // 0.98-1.03. Not stride 2: 3x3/2 37x37x64->128 1.04, 1.04;
     // 56x56x128->128 1.02, 1.01. Windows up to 7 columns wide: an 11x11
     // window's copies took 11 s to generate (1.5 s before) and 3x the code.
