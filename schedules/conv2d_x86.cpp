@@ -1455,6 +1455,8 @@ void schedule_channels_tile(lower::LayerStage &s, Func store, bool is_output, co
     // stored (3x3 7x7x512 in 3x4 blocks: 24 FMAs per step in the first
     // block, 18 in the second) where a shifted block computes them twice.
     const bool guarded_columns = guards_columns(*s.layer, p);
+    // A row's few column blocks unrolled (none where positions are flat).
+    const bool unrolled_columns = unrolls_column_blocks(*s.layer, p);
     // An output whose last block holds at least a whole vector of filters
     // stores that block's last vector shifted back to end at the last
     // filter (a lane shift of two accumulators) rather than masked:
@@ -1522,7 +1524,7 @@ void schedule_channels_tile(lower::LayerStage &s, Func store, bool is_output, co
         // A row's few column blocks unrolled: each copy's window columns
         // then test constants, which Halide peels where the block meets
         // the padding and drops elsewhere (skips_padding_columns).
-        if (x_factor == bx && unrolls_column_blocks(*s.layer, p)) st.unroll(xo);
+        if (x_factor == bx && unrolled_columns) st.unroll(xo);
         if (p.parallel) st.parallel(t);
     };
     tile_store(store, is_output, flat ? 1 : bx, rows,
@@ -1593,12 +1595,12 @@ void schedule_channels_tile(lower::LayerStage &s, Func store, bool is_output, co
     // 1x7 17x17x160->160 0.92, 0.92; 0.98, 0.92. 38x38x512->84 0.96, 0.96;
     // 0.96, 0.97. 2x17x17x128 0.98, 0.98; 0.97, 0.96. 3x3 28x28x128 (4 x
     // 6, five blocks) 0.99, 0.98; 1.00, 1.00. 28x28x128->256 0.98, 0.99;
-    // 2x28x28x128 0.99, 0.98. 20x20x40->20 0.98, 0.94. 56x56x64 0.99, 0.99. 30x30x48, 23x23x128 and 5x5 28x28x32->64
-    // 0.98-1.03. Not stride 2: 3x3/2 37x37x64->128 1.04, 1.04;
-    // 56x56x128->128 1.02, 1.01. Windows up to 7 columns wide: an 11x11
-    // window's copies took 11 s to generate (1.5 s before) and 3x the code.
-    else if (!flat && guarded_columns && s.layer->conv.stride_w == 1 && s.layer->conv.kernel_w <= 7 &&
-             unrolls_column_blocks(*s.layer, p))
+    // 2x28x28x128 0.99, 0.98. 20x20x40->20 0.98, 0.94. 56x56x64 0.99,
+    // 0.99. 30x30x48, 23x23x128 and 5x5 28x28x32->64 0.98-1.03. Not stride
+    // 2: 3x3/2 37x37x64->128 1.04, 1.04; 56x56x128->128 1.02, 1.01. Windows
+    // up to 7 columns wide: an 11x11 window's copies took 11 s to generate
+    // (1.5 s before) and 3x the code.
+    else if (unrolled_columns && guarded_columns && s.layer->conv.stride_w == 1 && s.layer->conv.kernel_w <= 7)
         s.conv.update().unroll(rkx);
     if (!copies_padded_input(*s.layer, p)) return;   // reads the input directly
     if (local_pad) {
