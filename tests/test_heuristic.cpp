@@ -348,7 +348,8 @@ TEST(Heuristic, Avx512BlocksReuseEachWeightVectorSixTimes) {
 
 // AVX-512 (1 MB L2): small images whose weights pass 1 MB take channel
 // tasks. Where 4-vector blocks divide the filters and hold more than 512 KB
-// of weights, flat blocks of 4 vectors with the kernel rows outside; elsewhere,
+// of weights, flat blocks of 4 vectors with the kernel rows outside (or,
+// 8-14 wide, blocks of 2 vectors x a row: Avx512FlatBlockShapes); elsewhere,
 // where a block's weights and the input would not share L2, the blocks
 // take fewer vectors, as wide as the registers allow.
 TEST(Heuristic, Avx512ChannelTasksKeepWeightsAndInputInL2) {
@@ -359,8 +360,9 @@ TEST(Heuristic, Avx512ChannelTasksKeepWeightsAndInputInL2) {
         const schedule::Conv2DParams p = avx512_params(s);
         SCOPED_TRACE(p.to_json().dump());
         EXPECT_TRUE(p.parallel_channels);
-        EXPECT_TRUE(p.flat_positions);
-        EXPECT_TRUE(p.kernel_rows_outer);
+        // 14x14x256: a row block (Avx512FlatBlockShapes).
+        EXPECT_EQ(p.flat_positions, s.h != 14);
+        EXPECT_EQ(p.kernel_rows_outer, s.h != 14);
         // Other widths where those cost less (Avx512FlatBlockShapes).
         EXPECT_EQ(p.block_c * p.block_x, s.h == 7 ? 4 * 7 : s.h == 14 ? 2 * 14 : 4 * 6);
     }
@@ -442,20 +444,27 @@ TEST(Heuristic, Avx512FlatBlockShapes) {
     struct Case {
         const char *notation;
         int block_c, block_x;
+        bool flat;
     };
     // 49 positions: 7 x 7 vs 8 x 6 + 1. 196 and 169: rows of 14 and 13;
-    // rows of 9 and 8 too. Stride 2 pads no row above and one below: 4 x 6.
-    // 361: 52 x 7 vs 60 x 6 + 1, 4 x 7 spilling; 2 x 15 would spill too.
-    for (const Case &c :
-         {Case{"1x7x7x512->512 3x3", 4, 7}, Case{"4x7x7x512->512 3x3", 4, 7}, Case{"1x14x14x256->256 3x3 d2", 2, 14},
-          Case{"1x14x14x256->256 3x3", 2, 14}, Case{"1x13x13x512->512 3x3", 2, 13},
-          Case{"4x9x9x256->256 3x3", 2, 9}, Case{"1x8x8x512->512 3x3", 2, 8}, Case{"1x15x15x256->256 3x3", 4, 6},
-          Case{"1x28x28x256->512 3x3 s2", 4, 6}, Case{"1x19x19x256->256 3x3", 4, 6}}) {
+    // rows of 9 and 8 too, as row blocks (not flat) where a block's weights
+    // stay within 512 KB and, with the input, within 768 KB. Stride 2 pads
+    // no row above and one below: 4 x 6. 361: 52 x 7 vs 60 x 6 + 1, 4 x 7
+    // spilling; 2 x 15 would spill too.
+    for (const Case &c : {Case{"1x7x7x512->512 3x3", 4, 7, true}, Case{"4x7x7x512->512 3x3", 4, 7, true},
+                          Case{"1x14x14x256->256 3x3 d2", 2, 14, false}, Case{"1x14x14x256->256 3x3", 2, 14, false},
+                          Case{"1x13x13x384->256 3x3", 2, 13, false}, Case{"1x13x13x512->512 3x3", 2, 13, true},
+                          Case{"1x11x11x256->256 3x3", 2, 11, false}, Case{"4x9x9x256->256 3x3", 2, 9, false},
+                          Case{"1x9x9x512->512 3x3", 2, 9, true}, Case{"1x8x8x512->512 3x3", 2, 8, true},
+                          Case{"1x15x15x256->256 3x3", 4, 6, true}, Case{"1x28x28x256->512 3x3 s2", 4, 6, true},
+                          Case{"1x19x19x256->256 3x3", 4, 6, true}}) {
         const schedule::Conv2DParams p = params_for(c.notation);
         SCOPED_TRACE(std::string(c.notation) + ": " + p.to_json().dump());
-        EXPECT_TRUE(p.flat_positions);
+        EXPECT_EQ(p.flat_positions, c.flat);
+        EXPECT_EQ(p.kernel_rows_outer, c.flat);
         EXPECT_EQ(p.block_c, c.block_c);
         EXPECT_EQ(p.block_x, c.block_x);
+        EXPECT_EQ(p.block_y, 1);
     }
     const char *seven_by_one = "1x17x17x160->192 7x1";
     const schedule::Conv2DParams rows = params_for(seven_by_one);
@@ -558,8 +567,9 @@ TEST(Heuristic, SkipsPaddingRowsWhereBlocksLieInOneRow) {
     };
     EXPECT_TRUE(skips("1x7x7x512->512 3x3", ""));     // flat 4 x 7
     EXPECT_TRUE(skips("1x56x56x64->64 3x3", ""));     // 4 x 6, one row
-    EXPECT_TRUE(skips("1x14x14x256->256 3x3", ""));   // flat 2 x 14
-    EXPECT_FALSE(skips("1x14x14x256->256 3x3", R"({"block_c": 4, "block_x": 6})"));  // across row ends
+    EXPECT_TRUE(skips("1x14x14x256->256 3x3", ""));   // 2 x 14, one row
+    EXPECT_TRUE(skips("1x13x13x512->512 3x3", ""));   // flat 2 x 13
+    EXPECT_FALSE(skips("1x14x14x256->256 3x3", R"({"block_c": 4, "block_x": 6, "flat_positions": true})"));  // across row ends
     EXPECT_FALSE(skips("1x56x56x64->64 3x3", R"({"block_c": 2, "block_x": 4, "block_y": 2})"));
     EXPECT_FALSE(skips("1x56x56x64->64 3x3 valid", ""));
     EXPECT_FALSE(skips("1x56x56x64->64 3x3 dw", ""));
@@ -575,12 +585,13 @@ TEST(Heuristic, SkipsPaddingColumnsWhereBlocksSpanWholeRows) {
         return skips_padding(schedule::skips_padding_columns, notation, params);
     };
     EXPECT_TRUE(skips("1x7x7x512->512 3x3", ""));     // flat 4 x 7
-    EXPECT_TRUE(skips("1x14x14x256->256 3x3", ""));   // flat 2 x 14
+    EXPECT_TRUE(skips("1x14x14x256->256 3x3", ""));   // 2 x 14, one row
+    EXPECT_TRUE(skips("1x13x13x512->512 3x3", ""));   // flat 2 x 13
     EXPECT_TRUE(skips("1x9x9x288->288 3x3", ""));     // 3 x 9, one row
     EXPECT_TRUE(skips("1x7x7x64->64 3x3", R"({"block_c": 1, "block_x": 14, "flat_positions": true})"));
     EXPECT_TRUE(skips("1x7x7x64->64 3x3", R"({"block_c": 2, "block_x": 7, "block_y": 2, "flat_positions": false})"));
     EXPECT_FALSE(skips("8x56x56x64->64 3x3", ""));    // 4 x 6 of 56, 6.1 MB of input
-    EXPECT_FALSE(skips("1x14x14x256->256 3x3", R"({"block_c": 4, "block_x": 6})"));
+    EXPECT_FALSE(skips("1x14x14x256->256 3x3", R"({"block_c": 4, "block_x": 6, "flat_positions": true})"));
     EXPECT_FALSE(skips("1x7x7x512->512 3x3 valid", ""));
     EXPECT_FALSE(skips("1x7x7x512->512 3x3 dw", ""));
     EXPECT_FALSE(skips("1x17x17x160->192 7x1", ""));
