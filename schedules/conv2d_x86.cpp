@@ -937,31 +937,30 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
                     } else if (flat_four_vectors) {
                         const double rows_kept = window_rows_in_image(layer);
                         const double columns_kept = window_columns_in_image(layer);
-                        if (w >= 8 && w <= 14 && rows_kept * columns_kept < 1.0) {
+                        if (w >= 8 && graph::needs_zero_padding(c) && !small_four_vector_blocks &&
+                            block_weight_bytes(2) <= 512 * 1024 && within_groups(2)) {
+                            // Blocks of 2 vectors x up to 14 columns, one row high, instead where their weights stay
+                            // within half the L2 (not where 4-vector row blocks take two input channels per step,
+                            // above): the sum skips the window's taps over the padding (flat blocks across row ends
+                            // cannot) and keeps the whole window in registers, the activation stored from them.
+                            // ab_static.sh, time vs flat 4 x 6, 1 thread; 2 threads: 3x3 17x17x384 (2 x 9) 0.93, 0.93;
+                            // 0.95, 0.95. 19x19x256 (2 x 10) 0.92, 0.92; 0.93, 0.93. 5x5 27x27x96->256 (2 x 14) 0.92,
+                            // 0.92; 0.91, 0.92. 3x3/2 28x28x256->512 0.96, 0.97; 0.96, 0.96. 7x7 64x64x64 (2 x 13)
+                            // 0.92, 0.93; 0.92, 0.92. Vs flat 2 x a row with the kernel rows outside: 3x3 14x14x256
+                            // 0.96-0.98 over six runs (1.01 twice on a busy host); 0.94-0.97 over four. 11x11x256 0.97,
+                            // 0.97; 0.96, 0.96. 10x10x384 0.985, 0.985; 0.98, 0.98. 14x14x256 dilated 2 0.98, 0.98;
+                            // 0.97, 1.01. 13x13x384->256 0.98, 0.98; 0.97, 0.97. 4x9x9x256 1.00, 0.99; 0.96, 0.97. Not
+                            // 590 KB blocks, which stay flat 2 x a row: 8x8x512 1.02, 0.98; 0.99, 0.98. 9x9x512 1.03,
+                            // 1.00; 0.98, 0.99. 13x13x512 1.01, 1.01. Nor without padding: 3x3/2 71x71x192 valid 1.01,
+                            // 1.00 (2 x 12).
+                            const int64_t column_blocks = (w + 13) / 14;
+                            p.block_c = 2;
+                            p.block_x = static_cast<int>((w + column_blocks - 1) / column_blocks);
+                            p.block_y = 1;
+                            p.flat_positions = false;
+                            p.kernel_rows_outer = false;
+                        } else if (w >= 8 && w <= 14 && rows_kept * columns_kept < 1.0) {
                             p.block_c = 2, p.block_x = static_cast<int>(w);
-                            // Such a block is a row: summed as a row block
-                            // (the whole window in registers, the activation
-                            // stored from them) where its weights stay within
-                            // half the L2 and, with the input, within 768 KB;
-                            // beyond, flat with the kernel rows outside keeps
-                            // a third of the weights there. ab_static.sh,
-                            // time vs flat, 1 thread; 2 threads: 3x3
-                            // 14x14x256 (295 KB + 196 KB) 0.96-0.98 over six
-                            // runs (1.01 twice on a busy host); 0.94-0.97
-                            // over four. 11x11x256 0.97,
-                            // 0.97; 0.96, 0.96. 10x10x384 0.985, 0.985; 0.98,
-                            // 0.98. 14x14x256 dilated 2 0.98, 0.98; 0.97,
-                            // 1.01. 13x13x384->256 (442 + 260 KB) 0.98,
-                            // 0.98; 0.97, 0.97. 4x9x9x256 (295 + 332 KB)
-                            // 1.00, 0.99; 0.96, 0.97. Not 590 KB blocks:
-                            // 8x8x512 1.02, 0.98; 0.99, 0.98. 9x9x512 1.03,
-                            // 1.00; 0.98, 0.99. 13x13x512 1.01, 1.01.
-                            const double images = double(layer.output.shape[0]);
-                            if (block_weight_bytes(2) <= 512 * 1024 &&
-                                block_weight_bytes(2) + images * input_bytes <= 768 * 1024) {
-                                p.flat_positions = false;
-                                p.kernel_rows_outer = false;
-                            }
                         } else {
                             const int64_t rows = p.rows > 0 ? p.rows : h, positions = rows * w;
                             auto cost = [&](int bx) {

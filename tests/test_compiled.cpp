@@ -465,9 +465,11 @@ INSTANTIATE_TEST_SUITE_P(
         FixedShapeCase{"1x8x8x32->48 1x3", R"({"accumulate": "tile", "pack_weights": true, "block_c": 3, "block_x": 8, "rows": 2, "pad": "in_place"})"},
         FixedShapeCase{"1x9x9x256->256 3x3", ""},
         FixedShapeCase{"1x7x7x128->256 3x3", ""},
-        // AVX-512's 2 x 11 channel-task blocks, a row each (a flat block
-        // one row long, taken as a row block), reading the input in place.
+        // AVX-512's 2-vector channel-task blocks one row high where 4-vector
+        // ones would hold too many weights: 2 x 11, a row each; two per
+        // row, 9 + 8 (the last guarded); both read the input in place.
         FixedShapeCase{"1x11x11x256->256 3x3", ""},
+        FixedShapeCase{"1x17x17x48->64 3x3", R"({"accumulate": "tile", "pack_weights": true, "block_c": 2, "block_x": 9, "block_y": 1, "parallel_channels": true, "rows": 0, "pad": "in_place"})"},
         // AVX-512's flat 4 x 7 channel tasks for a 1x1 layer with a long
         // reduction.
         FixedShapeCase{"1x7x7x256->128 1x1", ""},

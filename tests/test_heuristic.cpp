@@ -348,8 +348,9 @@ TEST(Heuristic, Avx512BlocksReuseEachWeightVectorSixTimes) {
 
 // AVX-512 (1 MB L2): small images whose weights pass 1 MB take channel
 // tasks. Where 4-vector blocks divide the filters and hold more than 512 KB
-// of weights, flat blocks of 4 vectors with the kernel rows outside (or,
-// 8-14 wide, blocks of 2 vectors x a row: Avx512FlatBlockShapes); elsewhere,
+// of weights, flat blocks of 4 vectors with the kernel rows outside, or,
+// where 2-vector blocks hold 512 KB at most and the window reads padding,
+// those one row high (Avx512FlatBlockShapes); elsewhere,
 // where a block's weights and the input would not share L2, the blocks
 // take fewer vectors, as wide as the registers allow.
 TEST(Heuristic, Avx512ChannelTasksKeepWeightsAndInputInL2) {
@@ -360,11 +361,11 @@ TEST(Heuristic, Avx512ChannelTasksKeepWeightsAndInputInL2) {
         const schedule::Conv2DParams p = avx512_params(s);
         SCOPED_TRACE(p.to_json().dump());
         EXPECT_TRUE(p.parallel_channels);
-        // 14x14x256: a row block (Avx512FlatBlockShapes).
-        EXPECT_EQ(p.flat_positions, s.h != 14);
-        EXPECT_EQ(p.kernel_rows_outer, s.h != 14);
+        // 14x14x256 and 17x17x384: row blocks (Avx512FlatBlockShapes).
+        EXPECT_EQ(p.flat_positions, s.h == 7);
+        EXPECT_EQ(p.kernel_rows_outer, s.h == 7);
         // Other widths where those cost less (Avx512FlatBlockShapes).
-        EXPECT_EQ(p.block_c * p.block_x, s.h == 7 ? 4 * 7 : s.h == 14 ? 2 * 14 : 4 * 6);
+        EXPECT_EQ(p.block_c * p.block_x, s.h == 7 ? 4 * 7 : s.h == 14 ? 2 * 14 : 2 * 9);
     }
     // 288 filters: 18 vectors, blocks of 3 (663 KB) with 444 KB of input.
     const schedule::Conv2DParams p = avx512_params({17, 17, 384, 288, 3, 1, 1});
@@ -446,18 +447,19 @@ TEST(Heuristic, Avx512FlatBlockShapes) {
         int block_c, block_x;
         bool flat;
     };
-    // 49 positions: 7 x 7 vs 8 x 6 + 1. 196 and 169: rows of 14 and 13;
-    // rows of 9 and 8 too, as row blocks (not flat) where a block's weights
-    // stay within 512 KB and, with the input, within 768 KB. Stride 2 pads
-    // no row above and one below: 4 x 6. 361: 52 x 7 vs 60 x 6 + 1, 4 x 7
-    // spilling; 2 x 15 would spill too.
+    // 49 positions: 7 x 7 vs 8 x 6 + 1. Wider, where 2-vector blocks hold
+    // 512 KB of weights at most and the window reads padding: row blocks of
+    // 2 vectors x up to 14 columns (17: 9 + 8; 19: 10 + 9; 15: 8 + 7), also
+    // after a stride. Else 196 and 169: flat rows of 14 and 13; rows of 9
+    // and 8 too. Without padding: flat 4 x 6.
     for (const Case &c : {Case{"1x7x7x512->512 3x3", 4, 7, true}, Case{"4x7x7x512->512 3x3", 4, 7, true},
                           Case{"1x14x14x256->256 3x3 d2", 2, 14, false}, Case{"1x14x14x256->256 3x3", 2, 14, false},
                           Case{"1x13x13x384->256 3x3", 2, 13, false}, Case{"1x13x13x512->512 3x3", 2, 13, true},
                           Case{"1x11x11x256->256 3x3", 2, 11, false}, Case{"4x9x9x256->256 3x3", 2, 9, false},
                           Case{"1x9x9x512->512 3x3", 2, 9, true}, Case{"1x8x8x512->512 3x3", 2, 8, true},
-                          Case{"1x15x15x256->256 3x3", 4, 6, true}, Case{"1x28x28x256->512 3x3 s2", 4, 6, true},
-                          Case{"1x19x19x256->256 3x3", 4, 6, true}}) {
+                          Case{"1x15x15x256->256 3x3", 2, 8, false}, Case{"1x28x28x256->512 3x3 s2", 2, 14, false},
+                          Case{"1x19x19x256->256 3x3", 2, 10, false}, Case{"1x17x17x384->384 3x3", 2, 9, false},
+                          Case{"1x27x27x96->256 5x5", 2, 14, false}, Case{"1x71x71x192->192 3x3 s2 valid", 4, 6, true}}) {
         const schedule::Conv2DParams p = params_for(c.notation);
         SCOPED_TRACE(std::string(c.notation) + ": " + p.to_json().dump());
         EXPECT_EQ(p.flat_positions, c.flat);
@@ -470,39 +472,42 @@ TEST(Heuristic, Avx512FlatBlockShapes) {
     const schedule::Conv2DParams rows = params_for(seven_by_one);
     EXPECT_FALSE(rows.flat_positions);
     EXPECT_TRUE(schedule::skips_padding_rows(notation_layer(seven_by_one), rows, Halide::Target(kAvx512)));
-    EXPECT_TRUE(params_for("1x17x17x384->384 3x3").flat_positions);
 }
 
 // AVX-512: where row tasks would read all of a layer's weights, 640 KB or
 // more (512 KB over an input of 512 KB at most, in tasks that split the
 // rows evenly), once per output row, channel tasks in flat 4 x 6 blocks, at
 // least four of them (a block's rows split in parts); the kernel rows
-// outside only where they hold several taps. Smaller weights keep row tasks.
+// outside only where they hold several taps. Where 2-vector blocks hold
+// 512 KB at most and the window reads padding, those one row high instead
+// (Avx512FlatBlockShapes). Smaller weights keep row tasks.
 TEST(Heuristic, Avx512LayersWhoseWeightsOutgrowL2TakeChannelTasks) {
     struct Case {
         const char *notation;
         int64_t tasks;
         bool kernel_rows_outer;
         bool flat = true;
+        int block_c = 4, block_x = 6;
     };
     // 7x1 over 17 rows: blocks one row high, which skip the 10% of the
     // window's rows over the padding (Avx512FlatBlockShapes). Blocks of
     // 288 KB of weights (3x3/2 31x31x128->256, 3x3 2x17x17x128): one row
     // high too, which take two input channels per step.
-    for (const Case &c : {Case{"1x31x31x128->256 3x3 s2", 4, false, false}, Case{"1x64x64x64->64 7x7", 4, true},
-                          Case{"1x19x19x1024->126 3x3", 4, true}, Case{"1x17x17x160->192 7x1", 6, false, false},
-                          Case{"1x71x71x192->192 3x3 s2 valid", 6, true}, Case{"1x28x28x256->256 3x3", 4, true},
-                          Case{"2x17x17x128->128 3x3", 4, false, false}}) {
+    for (const Case &c :
+         {Case{"1x31x31x128->256 3x3 s2", 4, false, false}, Case{"1x64x64x64->64 7x7", 8, false, false, 2, 13},
+          Case{"1x19x19x1024->126 3x3", 4, true}, Case{"1x17x17x160->192 7x1", 6, false, false},
+          Case{"1x71x71x192->192 3x3 s2 valid", 6, true}, Case{"1x28x28x256->256 3x3", 8, false, false, 2, 14},
+          Case{"2x17x17x128->128 3x3", 4, false, false}}) {
         const graph::Layer layer = notation_layer(c.notation);
         const schedule::Conv2DParams p = params_for(c.notation);
         SCOPED_TRACE(std::string(c.notation) + ": " + p.to_json().dump());
         EXPECT_TRUE(p.parallel_channels);
         EXPECT_EQ(p.flat_positions, c.flat);
-        EXPECT_EQ(p.block_c, 4);
-        EXPECT_EQ(p.block_x, 6);
+        EXPECT_EQ(p.block_c, c.block_c);
+        EXPECT_EQ(p.block_x, c.block_x);
         EXPECT_EQ(p.kernel_rows_outer, c.kernel_rows_outer);
         const int64_t h = layer.output.shape[1];
-        const int64_t blocks = (layer.conv.filters + 63) / 64;
+        const int64_t blocks = (layer.conv.filters + 16 * c.block_c - 1) / (16 * c.block_c);
         const int64_t parts = p.rows > 0 ? (h + p.rows - 1) / p.rows : 1;
         EXPECT_EQ(blocks * parts * layer.output.shape[0], c.tasks);
     }
@@ -634,16 +639,17 @@ TEST(Heuristic, SumsThatSkipAllPaddingReadTheInputInPlace) {
     const Halide::Target avx512(kAvx512);
     // 2x17x17x128: three 4 x 6 blocks per row, the last guarded, unrolled.
     for (const char *notation : {"1x7x7x512->512 3x3", "1x14x14x256->256 3x3", "4x9x9x256->256 3x3", "1x8x8x384->384 1x3",
-                                 "1x28x28x128->128 3x3", "2x17x17x128->128 3x3", "1x56x56x64->64 3x3"}) {
+                                 "1x28x28x128->128 3x3", "2x17x17x128->128 3x3", "1x56x56x64->64 3x3",
+                                 "1x19x19x256->256 3x3"}) {
         const schedule::Conv2DParams p = params_for(notation);
         SCOPED_TRACE(std::string(notation) + ": " + p.to_json().dump());
         EXPECT_TRUE(schedule::sum_skips_padding(notation_layer(notation), p, avx512));
         EXPECT_EQ(p.pad, "in_place");
     }
-    // Blocks across row ends (19x19x256), or more than 8 per row on an
-    // input larger than 1 MB (8x56x56x64 in 4 x 6, ten per row): the window
-    // reads the zeros, from the padded copy.
-    for (const char *notation : {"1x19x19x256->256 3x3", "8x56x56x64->64 3x3"}) {
+    // Blocks across row ends (19x19x1024->126 in flat 4 x 6), or more than 8
+    // per row on an input larger than 1 MB (8x56x56x64 in 4 x 6, ten per
+    // row): the window reads the zeros, from the padded copy.
+    for (const char *notation : {"1x19x19x1024->126 3x3", "8x56x56x64->64 3x3"}) {
         const schedule::Conv2DParams p = params_for(notation);
         SCOPED_TRACE(std::string(notation) + ": " + p.to_json().dump());
         EXPECT_FALSE(schedule::sum_skips_padding(notation_layer(notation), p, avx512));
