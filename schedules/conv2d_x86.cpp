@@ -708,9 +708,19 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
                 // / 0.73x -> 0.58x / 0.75x; 1x1 8x8x1280->320 0.61x / 0.88x
                 // -> 0.77x / 0.90x; 1x3 8x8x384->384 0.78x / 0.96x -> 0.93x
                 // / 1.13x.
+                // AVX-512 at exactly 1 MB too, where the reduction is 512
+                // input channels or more: a row task re-reads its input rows
+                // (28 KB or more at 14 positions) for every channel block.
+                // ab_static.sh, time vs row tasks (2 x 14 blocks), 1
+                // thread; 2 threads: 1x1 14x14x1024->256 0.79, 0.80; 0.82,
+                // 0.84. 14x14x512->512 0.96, 0.95; 0.95, 0.96. Not 256
+                // channels: 14x14x256->1024 0.99, 0.96; 1.02, 1.05.
+                // 4x14x14x256->1024 1.05, 1.05; 1.07, 1.02.
                 const int64_t task_positions = p.rows * w;
+                const double restream_from = (wide ? 1024 : 512) * 1024.0;
                 const bool restreams_weights =
-                    w > 0 && weight_bytes > (wide ? 1024 : 512) * 1024 &&
+                    w > 0 &&
+                    (weight_bytes > restream_from || (wide && weight_bytes == restream_from && cin_group >= 512)) &&
                     (task_positions <= 24 || (task_positions <= 32 && weight_bytes > 1536 * 1024));
                 // The input, read whole by every channel task, may pass 1 MB
                 // where the weights row tasks would re-stream are twice it

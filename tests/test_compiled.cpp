@@ -471,8 +471,10 @@ INSTANTIATE_TEST_SUITE_P(
         FixedShapeCase{"1x11x11x256->256 3x3", ""},
         FixedShapeCase{"1x17x17x48->64 3x3", R"({"accumulate": "tile", "pack_weights": true, "block_c": 2, "block_x": 9, "block_y": 1, "parallel_channels": true, "rows": 0, "pad": "in_place"})"},
         // AVX-512's flat 4 x 7 channel tasks for a 1x1 layer with a long
-        // reduction.
+        // reduction; its 4 x 6 channel tasks one row high, three blocks a
+        // row, the last guarded (1 MB of weights over 512 channels).
         FixedShapeCase{"1x7x7x256->128 1x1", ""},
+        FixedShapeCase{"1x14x14x512->512 1x1", ""},
         // A stem's vector of filters by 8 columns (AVX-512's pick), a
         // shifted last block.
         FixedShapeCase{"1x19x21x3->16 3x3 s2", R"({"accumulate": "tile", "pack_weights": true, "block_c": 1, "block_x": 8})"},

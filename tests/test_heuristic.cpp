@@ -512,12 +512,20 @@ TEST(Heuristic, Avx512LayersWhoseWeightsOutgrowL2TakeChannelTasks) {
         EXPECT_EQ(blocks * parts * layer.output.shape[0], c.tasks);
     }
     // 576 KB of weights over 23 rows (two parts would recompute one) and
-    // over 1.6 MB of input; a 1x1 layer of 1 MB.
-    for (const char *notation : {"1x23x23x128->128 3x3", "1x56x56x128->128 3x3 s2", "1x14x14x512->512 1x1"}) {
+    // over 1.6 MB of input; 1x1 layers of 1 MB over 256 input channels.
+    for (const char *notation : {"1x23x23x128->128 3x3", "1x56x56x128->128 3x3 s2", "1x14x14x256->1024 1x1",
+                                 "4x14x14x256->1024 1x1"}) {
         const schedule::Conv2DParams p = params_for(notation);
         SCOPED_TRACE(notation);
         EXPECT_FALSE(p.parallel_channels);
         EXPECT_GT(p.rows, 0);
+    }
+    // 1 MB over 512 input channels or more: channel tasks.
+    for (const char *notation : {"1x14x14x512->512 1x1", "1x14x14x1024->256 1x1"}) {
+        const schedule::Conv2DParams p = params_for(notation);
+        SCOPED_TRACE(notation);
+        EXPECT_TRUE(p.parallel_channels);
+        EXPECT_EQ(p.rows, 0);
     }
 }
 
