@@ -921,6 +921,11 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
                     // the block's weights): time vs whole images,
                     // 28x28x128 0.97, 0.98 (7 rows: 1.05, 1.04),
                     // 2x28x28x128 0.97, 0.95, 56x56x128->256 0.99, 1.00.
+                    // (Those figures for 28x28x256 and 19x19x256 predate
+                    // the skipping of the window's columns; padded layers
+                    // whose 2-vector blocks hold 512 KB at most now take
+                    // 2-vector row blocks, below, which measured 0.92-0.96
+                    // the time of flat 4 x 6 on both.)
                     const bool flat_four_vectors = p.flat_positions && p.block_c == 4 && wide;
                     // 4-vector blocks whose weights stay within 320 KB:
                     // one row high, they take two input channels per step
@@ -949,20 +954,31 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
                         const double columns_kept = window_columns_in_image(layer);
                         if (w >= 8 && graph::needs_zero_padding(c) && !small_four_vector_blocks &&
                             block_weight_bytes(2) <= 512 * 1024 && within_groups(2)) {
-                            // Blocks of 2 vectors x up to 14 columns, one row high, instead where their weights stay
-                            // within half the L2 (not where 4-vector row blocks take two input channels per step,
-                            // above): the sum skips the window's taps over the padding (flat blocks across row ends
-                            // cannot) and keeps the whole window in registers, the activation stored from them.
-                            // ab_static.sh, time vs flat 4 x 6, 1 thread; 2 threads: 3x3 17x17x384 (2 x 9) 0.93, 0.93;
-                            // 0.95, 0.95. 19x19x256 (2 x 10) 0.92, 0.92; 0.93, 0.93. 5x5 27x27x96->256 (2 x 14) 0.92,
-                            // 0.92; 0.91, 0.92. 3x3/2 28x28x256->512 0.96, 0.97; 0.96, 0.96. 7x7 64x64x64 (2 x 13)
-                            // 0.92, 0.93; 0.92, 0.92. Vs flat 2 x a row with the kernel rows outside: 3x3 14x14x256
-                            // 0.96-0.98 over six runs (1.01 twice on a busy host); 0.94-0.97 over four. 11x11x256 0.97,
-                            // 0.97; 0.96, 0.96. 10x10x384 0.985, 0.985; 0.98, 0.98. 14x14x256 dilated 2 0.98, 0.98;
-                            // 0.97, 1.01. 13x13x384->256 0.98, 0.98; 0.97, 0.97. 4x9x9x256 1.00, 0.99; 0.96, 0.97. Not
-                            // 590 KB blocks, which stay flat 2 x a row: 8x8x512 1.02, 0.98; 0.99, 0.98. 9x9x512 1.03,
-                            // 1.00; 0.98, 0.99. 13x13x512 1.01, 1.01. Nor without padding: 3x3/2 71x71x192 valid 1.01,
-                            // 1.00 (2 x 12).
+                            // Blocks of 2 vectors x up to 14 columns, one row
+                            // high, instead where their weights stay within
+                            // half the L2 (not where 4-vector row blocks take
+                            // two input channels per step, above): the sum
+                            // skips the window's taps over the padding (flat
+                            // blocks across row ends cannot) and keeps the
+                            // whole window in registers, the activation stored
+                            // from them. ab_static.sh, time vs flat 4 x 6, 1
+                            // thread; 2 threads: 3x3 17x17x384 (2 x 9) 0.93,
+                            // 0.93; 0.95, 0.95. 19x19x256 (2 x 10) 0.92, 0.92;
+                            // 0.93, 0.93. 5x5 27x27x96->256 (2 x 14) 0.92,
+                            // 0.92; 0.91, 0.92. 3x3/2 28x28x256->512 0.96,
+                            // 0.97; 0.96, 0.96. 7x7 64x64x64 (2 x 13) 0.92,
+                            // 0.93; 0.92, 0.92. Vs flat 2 x a row with the
+                            // kernel rows outside: 3x3 14x14x256 0.96-0.98
+                            // over six runs (1.01 twice on a busy host);
+                            // 0.94-0.97 over four. 11x11x256 0.97, 0.97; 0.96,
+                            // 0.96. 10x10x384 0.985, 0.985; 0.98, 0.98.
+                            // 14x14x256 dilated 2 0.98, 0.98; 0.97, 1.01.
+                            // 13x13x384->256 0.98, 0.98; 0.97, 0.97. 4x9x9x256
+                            // 1.00, 0.99; 0.96, 0.97. Not 590 KB blocks, which
+                            // stay flat 2 x a row: 8x8x512 1.02, 0.98; 0.99,
+                            // 0.98. 9x9x512 1.03, 1.00; 0.98, 0.99. 13x13x512
+                            // 1.01, 1.01. Nor without padding: 3x3/2 71x71x192
+                            // valid 1.01, 1.00 (2 x 12).
                             const int64_t column_blocks = (w + 13) / 14;
                             p.block_c = 2;
                             p.block_x = static_cast<int>((w + column_blocks - 1) / column_blocks);
