@@ -887,7 +887,10 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
                     // Outputs 8-14 wide whose window reaches into the
                     // padding take blocks of 2 vectors x a whole row instead
                     // (16-28 accumulators, no spill), which skip the window
-                    // rows and columns over it (skips_padding_columns).
+                    // rows and columns over it (skips_padding_columns):
+                    // flat where those blocks hold more than 512 KB of
+                    // weights, else one row high (below; the figures here
+                    // are for the flat blocks, before that).
                     // ab_static.sh, time vs the 4 x 6 or 4 x 7 blocks, two
                     // runs, 1 thread; 2 threads: 3x3 14x14x256 (5% of the
                     // rows skipped, before columns were) 0.95, 0.95; 0.98,
