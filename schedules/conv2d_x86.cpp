@@ -859,16 +859,21 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
                     // 19x19x480->80 at 2 threads, 5 vs 10 tasks: 0.198 ms vs
                     // 0.162 (1 thread 0.321 vs 0.313). Not on 14x14x128->100
                     // (1.22x the time at 1 thread) nor 7x7x256->100 (1.27x).
-                    const int64_t channel_tasks = (F + V * p.block_c - 1) / (V * p.block_c) * layer.output.shape[0];
                     // Channel tasks taken for the weights (above) over fewer
                     // than four blocks: four tasks at least, of part of
                     // the rows each (7x7 64x64x64, one block: 4 tasks of
                     // 16 rows).
-                    int64_t parts = channel_tasks % 2 != 0 && channel_tasks < 16 && h >= 16 ? 2 : 1;
-                    if (rereads_all_weights)
-                        while (channel_tasks * parts < 4 && h >= 16 * parts) parts *= 2;
-                    if (parts > 1)
-                        p.rows = static_cast<int>(((h + parts - 1) / parts + p.block_y - 1) / p.block_y * p.block_y);
+                    auto split_rows = [&](Conv2DParams &q) {
+                        const int64_t channel_tasks =
+                            (F + V * q.block_c - 1) / (V * q.block_c) * layer.output.shape[0];
+                        int64_t parts = channel_tasks % 2 != 0 && channel_tasks < 16 && h >= 16 ? 2 : 1;
+                        if (rereads_all_weights)
+                            while (channel_tasks * parts < 4 && h >= 16 * parts) parts *= 2;
+                        q.rows = parts > 1 ? static_cast<int>(((h + parts - 1) / parts + q.block_y - 1) / q.block_y *
+                                                              q.block_y)
+                                           : 0;
+                    };
+                    split_rows(p);
                     // Flat blocks of 4 vectors: 7 positions where that costs
                     // less. A task's short last block streams its weights
                     // from L2 as a whole block does, so it costs about as
@@ -926,9 +931,10 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
                     // 2x28x28x128 0.97, 0.95, 56x56x128->256 0.99, 1.00.
                     // (Those figures for 28x28x256 and 19x19x256 predate
                     // the skipping of the window's columns; padded layers
-                    // whose 2-vector blocks hold 512 KB at most now take
-                    // 2-vector row blocks, below, which measured 0.92-0.96
-                    // the time of flat 4 x 6 on both.)
+                    // whose 2-vector blocks hold 512 KB at most (1.25 MB
+                    // past 14 columns) now take 2-vector row blocks, below,
+                    // which measured 0.92-0.96 the time of flat 4 x 6 on
+                    // both, and 28x28x512 0.94-0.95 on another Xeon.)
                     const bool flat_four_vectors = p.flat_positions && p.block_c == 4 && wide;
                     // 4-vector blocks whose weights stay within 320 KB:
                     // one row high, they take two input channels per step
@@ -956,7 +962,7 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
                         const double rows_kept = window_rows_in_image(layer);
                         const double columns_kept = window_columns_in_image(layer);
                         if (w >= 8 && graph::needs_zero_padding(c) && !small_four_vector_blocks &&
-                            block_weight_bytes(2) <= 512 * 1024 && within_groups(2)) {
+                            block_weight_bytes(2) <= (w > 14 ? 1280 : 512) * 1024 && within_groups(2)) {
                             // Blocks of 2 vectors x up to 14 columns, one row
                             // high, instead where their weights stay within
                             // half the L2 (not where 4-vector row blocks take
@@ -982,12 +988,29 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
                             // 0.98. 9x9x512 1.03, 1.00; 0.98, 0.99. 13x13x512
                             // 1.01, 1.01. Nor without padding: 3x3/2 71x71x192
                             // valid 1.01, 1.00 (2 x 12).
+                            // Past 14 columns, where the other pick is flat
+                            // 4 x 6, up to 1.25 MB per block (3x3 over 1024
+                            // channels), their rows split for their own count
+                            // of tasks. Cascade Lake: 19x19x1024->126 (1.2 MB)
+                            // 0.96, 0.97. An Emerald Rapids Xeon (2 MB of L2,
+                            // 48 KB of L1d), two runs, 1 thread; 2 threads:
+                            // 19x19x1024->126 0.68, 0.68; 0.65, 0.66 (rows
+                            // split in two: 0.73; 0.70). 2x19x19x1024->126
+                            // 0.89, 0.89; 0.92, 0.92. 28x28x512 (590 KB) 0.95,
+                            // 0.95; 0.94, 0.94. 19x19x768->256 0.92, 0.92;
+                            // 0.89, 0.89. 17x17x1024->256 0.95, 0.93; 0.89,
+                            // 0.91. 32x32x640->128 0.91, 0.91; 0.88, 0.87.
+                            // 38x38x1024->256 0.97, 0.98; 0.95, 0.97.
+                            // 24x24x1024->512 0.98, 0.99; 0.97, 0.98. (8-14
+                            // wide, 590 KB blocks tie there too: 13x13x512
+                            // 0.99, 0.99; 0.99, 0.99.)
                             const int64_t column_blocks = (w + 13) / 14;
                             p.block_c = 2;
                             p.block_x = static_cast<int>((w + column_blocks - 1) / column_blocks);
                             p.block_y = 1;
                             p.flat_positions = false;
                             p.kernel_rows_outer = false;
+                            split_rows(p);
                         } else if (w >= 8 && w <= 14 && rows_kept * columns_kept < 1.0) {
                             p.block_c = 2, p.block_x = static_cast<int>(w);
                         } else {

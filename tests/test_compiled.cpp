@@ -467,9 +467,12 @@ INSTANTIATE_TEST_SUITE_P(
         FixedShapeCase{"1x7x7x128->256 3x3", ""},
         // AVX-512's 2-vector channel-task blocks one row high where 4-vector
         // ones would hold too many weights: 2 x 11, a row each; two per
-        // row, 9 + 8 (the last guarded); both read the input in place.
+        // row, 9 + 8 (the last guarded); both read the input in place; 10
+        // + 9 over filters padded to two vectors (19x19x1024->126's
+        // blocks).
         FixedShapeCase{"1x11x11x256->256 3x3", ""},
         FixedShapeCase{"1x17x17x48->64 3x3", R"({"accumulate": "tile", "pack_weights": true, "block_c": 2, "block_x": 9, "block_y": 1, "parallel_channels": true, "rows": 0, "pad": "in_place"})"},
+        FixedShapeCase{"1x19x19x32->30 3x3", R"({"accumulate": "tile", "pack_weights": true, "block_c": 2, "block_x": 10, "block_y": 1, "parallel_channels": true, "rows": 0, "pad": "in_place"})"},
         // AVX-512's flat 4 x 7 channel tasks for a 1x1 layer with a long
         // reduction; its 4 x 6 channel tasks one row high, three blocks a
         // row, the last guarded (1 MB of weights over 512 channels).

@@ -448,10 +448,11 @@ TEST(Heuristic, Avx512FlatBlockShapes) {
         bool flat;
     };
     // 49 positions: 7 x 7 vs 8 x 6 + 1. Wider, where 2-vector blocks hold
-    // 512 KB of weights at most and the window reads padding: row blocks of
-    // 2 vectors x up to 14 columns (17: 9 + 8; 19: 10 + 9; 15: 8 + 7), also
-    // after a stride. Else 196 and 169: flat rows of 14 and 13; rows of 9
-    // and 8 too. Without padding: flat 4 x 6.
+    // 512 KB of weights at most (1.25 MB past 14 columns) and the window
+    // reads padding: row blocks of 2 vectors x up to 14 columns (17: 9 + 8;
+    // 19: 10 + 9; 15: 8 + 7), also after a stride. Else 196 and 169: flat
+    // rows of 14 and 13; rows of 9 and 8 too. Without padding, or past 1.25
+    // MB: flat 4 x 6.
     for (const Case &c : {Case{"1x7x7x512->512 3x3", 4, 7, true}, Case{"4x7x7x512->512 3x3", 4, 7, true},
                           Case{"1x14x14x256->256 3x3 d2", 2, 14, false}, Case{"1x14x14x256->256 3x3", 2, 14, false},
                           Case{"1x13x13x384->256 3x3", 2, 13, false}, Case{"1x13x13x512->512 3x3", 2, 13, true},
@@ -459,7 +460,10 @@ TEST(Heuristic, Avx512FlatBlockShapes) {
                           Case{"1x9x9x512->512 3x3", 2, 9, true}, Case{"1x8x8x512->512 3x3", 2, 8, true},
                           Case{"1x15x15x256->256 3x3", 2, 8, false}, Case{"1x28x28x256->512 3x3 s2", 2, 14, false},
                           Case{"1x19x19x256->256 3x3", 2, 10, false}, Case{"1x17x17x384->384 3x3", 2, 9, false},
-                          Case{"1x27x27x96->256 5x5", 2, 14, false}, Case{"1x71x71x192->192 3x3 s2 valid", 4, 6, true}}) {
+                          Case{"1x27x27x96->256 5x5", 2, 14, false}, Case{"1x71x71x192->192 3x3 s2 valid", 4, 6, true},
+                          Case{"1x28x28x512->512 3x3", 2, 14, false}, Case{"1x19x19x1024->126 3x3", 2, 10, false},
+                          Case{"1x17x17x1024->256 3x3", 2, 9, false}, Case{"1x19x19x2048->128 3x3", 4, 6, true},
+                          Case{"1x19x19x512->128 5x5", 4, 6, true}}) {
         const schedule::Conv2DParams p = params_for(c.notation);
         SCOPED_TRACE(std::string(c.notation) + ": " + p.to_json().dump());
         EXPECT_EQ(p.flat_positions, c.flat);
@@ -479,8 +483,9 @@ TEST(Heuristic, Avx512FlatBlockShapes) {
 // rows evenly), once per output row, channel tasks in flat 4 x 6 blocks, at
 // least four of them (a block's rows split in parts); the kernel rows
 // outside only where they hold several taps. Where 2-vector blocks hold
-// 512 KB at most and the window reads padding, those one row high instead
-// (Avx512FlatBlockShapes). Smaller weights keep row tasks.
+// 512 KB at most (1.25 MB past 14 columns) and the window reads padding,
+// those one row high instead (Avx512FlatBlockShapes), their rows split for
+// their own count of channel blocks. Smaller weights keep row tasks.
 TEST(Heuristic, Avx512LayersWhoseWeightsOutgrowL2TakeChannelTasks) {
     struct Case {
         const char *notation;
@@ -494,8 +499,8 @@ TEST(Heuristic, Avx512LayersWhoseWeightsOutgrowL2TakeChannelTasks) {
     // 288 KB of weights (3x3/2 31x31x128->256, 3x3 2x17x17x128): one row
     // high too, which take two input channels per step.
     for (const Case &c :
-         {Case{"1x31x31x128->256 3x3 s2", 4, false, false}, Case{"1x64x64x64->64 7x7", 8, false, false, 2, 13},
-          Case{"1x19x19x1024->126 3x3", 4, true}, Case{"1x17x17x160->192 7x1", 6, false, false},
+         {Case{"1x31x31x128->256 3x3 s2", 4, false, false}, Case{"1x64x64x64->64 7x7", 4, false, false, 2, 13},
+          Case{"1x19x19x1024->126 3x3", 4, false, false, 2, 10}, Case{"1x19x19x2048->128 3x3", 2, true}, Case{"1x17x17x160->192 7x1", 6, false, false},
           Case{"1x71x71x192->192 3x3 s2 valid", 6, true}, Case{"1x28x28x256->256 3x3", 8, false, false, 2, 14},
           Case{"2x17x17x128->128 3x3", 4, false, false}}) {
         const graph::Layer layer = notation_layer(c.notation);
@@ -654,10 +659,10 @@ TEST(Heuristic, SumsThatSkipAllPaddingReadTheInputInPlace) {
         EXPECT_TRUE(schedule::sum_skips_padding(notation_layer(notation), p, avx512));
         EXPECT_EQ(p.pad, "in_place");
     }
-    // Blocks across row ends (19x19x1024->126 in flat 4 x 6), or more than 8
+    // Blocks across row ends (19x19x2048->128 in flat 4 x 6), or more than 8
     // per row on an input larger than 1 MB (8x56x56x64 in 4 x 6, ten per
     // row): the window reads the zeros, from the padded copy.
-    for (const char *notation : {"1x19x19x1024->126 3x3", "8x56x56x64->64 3x3"}) {
+    for (const char *notation : {"1x19x19x2048->128 3x3", "8x56x56x64->64 3x3"}) {
         const schedule::Conv2DParams p = params_for(notation);
         SCOPED_TRACE(std::string(notation) + ": " + p.to_json().dump());
         EXPECT_FALSE(schedule::sum_skips_padding(notation_layer(notation), p, avx512));
