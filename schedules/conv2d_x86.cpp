@@ -200,6 +200,14 @@ double window_share_in_image(const graph::Conv2D &conv, const graph::SpatialWind
     return double(kept) / double(size * win.kernel);
 }
 
+// 'Same' padding whose zeros all fall after the image (below and right of
+// it, as for a 3x3/2 window over an even size), on sizes the spec fixes.
+bool pads_only_after(const graph::Layer &layer) {
+    const Shape &in = layer.input_shape;
+    if (!graph::needs_zero_padding(layer.conv) || in.size() != 4 || in[1] <= 0 || in[2] <= 0) return false;
+    return graph::window_h(layer.conv).pad_before(in[1]) == 0 && graph::window_w(layer.conv).pad_before(in[2]) == 0;
+}
+
 }  // namespace
 
 double window_rows_in_image(const graph::Layer &layer) {
@@ -540,6 +548,23 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
             // 0.91; 0.76, 0.77. 1x1 50x50x8->16 1.00, 0.99 (bound by its
             // memory traffic). AVX2 unmeasured.
             if (wide && vectors == 1 && layer.in_channels < V && (w <= 0 || w >= 8)) p.block_x = 8;
+            // Stems whose padding falls only after the image read it in
+            // place: their copy costs a pass over an input of a few
+            // channels as large as the output, next to few multiply-adds
+            // per pixel, and with nothing to pad above or left the first
+            // blocks need no edge tests. ab_static.sh, AVX-512 (Emerald
+            // Rapids), time vs the padded copy, two runs, 1 thread; 2
+            // threads: 3x3/2 512x512x3->16 0.74, 0.73; 0.68, 0.66.
+            // 300x300x3->32 0.82, 0.83; 0.80, 0.70. 224x224x3->32 0.93,
+            // 0.93; 0.91, 0.96. 224x224x3->24 0.89, 0.89; 0.87, 0.88.
+            // 64x64x3->16 0.79, 0.80; 0.81, 0.81. 30x30x3->24 0.60, 0.61;
+            // 0.68, 0.69. AVX2 there (bench_layers --isa avx2, side by
+            // side): 512x512x3->16 0.83; 0.85, 300x300x3->32 0.93; 0.94,
+            // 224x224x3->32 0.96; 0.95. Not with padding before the image,
+            // where Halide's partition of the column loop leaves edge tests
+            // in it: 3x3/2 299x299x3->32 1.22, 1.56; 1.59, 1.60; 3x3
+            // 240x320x3->16 1.83, 1.54; 1.60, 1.61.
+            if (layer.in_channels < V && pads_only_after(layer)) p.pad = "in_place";
             // Depthwise-like layers read their input in place:
             // a padded copy costs them as much as their few multiply-adds
             // (stride 2: four input pixels copied per output). Column blocks
@@ -555,7 +580,8 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
             // channels_inner): 3x3 stride 2 112x112x64 0.71x, 112x112x96
             // 0.69x, 3x3 112x112x64 0.85x; 0.71-0.75x at 2 threads. Not
             // for stems (fewer channels than a vector: 3x3/2 on 224x224x3
-            // 1.06x) nor dense layers (3x3 56x56x64 1.18x: their copy is
+            // 1.06x, before their row tasks kept the rows partitioned: see
+            // above for those that read in place now) nor dense layers (3x3 56x56x64 1.18x: their copy is
             // cheap next to the reduction, and the edge tests stay in its
             // loops). AVX-512 takes the same, unmeasured there: what it
             // saves is memory traffic, whatever the vector width (its
@@ -1511,6 +1537,7 @@ void schedule_channels_tile(lower::LayerStage &s, Func store, bool is_output, co
     // A layer computed inside its consumer's task pads locally too.
     const bool local_pad =
         !channel_tasks && (rows > 1 || pad_at || has_fused_producer) && copies_padded_input(*s.layer, p);
+    const bool reads_padding_in_place = graph::needs_zero_padding(s.layer->conv) && !copies_padded_input(*s.layer, p);
     // Padded filters: the last channel block is computed whole (the kernel
     // and bias read zeros past the filters), where a shifted block would
     // straddle two blocks of the kernel. A pipeline output stores it under
@@ -1599,6 +1626,13 @@ void schedule_channels_tile(lower::LayerStage &s, Func store, bool is_output, co
         // then test constants, which Halide peels where the block meets
         // the padding and drops elsewhere (skips_padding_columns).
         if (x_factor == bx && unrolled_columns) st.unroll(xo);
+        // A stem read in place (no padded copy): the row tasks' loop stays
+        // whole, so that Halide partitions the rows inside each task and
+        // the last task runs the edge tests on its last rows only, not on
+        // all of them (3x3/2 224x224x3->32 in 8 tasks, 2 threads: 1.25-1.30
+        // the time of the copy with the task loop split, 0.94-0.95 without).
+        if (p.parallel && x_factor == bx && s.layer->in_channels < V && reads_padding_in_place)
+            st.partition(t, Partition::Never);
         if (p.parallel) st.parallel(t);
     };
     tile_store(store, is_output, flat ? 1 : bx, rows,

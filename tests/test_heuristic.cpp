@@ -724,6 +724,24 @@ TEST(Heuristic, Avx512StemsOfOneVectorTakeEightColumns) {
     EXPECT_EQ(avx2.block_x, 4);
 }
 
+// Stems whose 'same' padding falls only below and right of the image (3x3/2
+// on even sizes) read their input in place, with AVX2 and AVX-512; those
+// padded before it too (odd sizes, stride 1, 7x7/2) keep the padded copy.
+TEST(Heuristic, StemsPaddedOnlyAfterTheImageReadItInPlace) {
+    for (const char *target : {kAvx512, "x86-64-linux-avx2-fma"}) {
+        for (const char *notation : {"1x512x512x3->16 3x3 s2", "1x224x224x3->32 3x3 s2", "1x300x300x3->32 3x3 s2",
+                                     "1x64x64x3->16 3x3 s2"}) {
+            SCOPED_TRACE(std::string(target) + " " + notation);
+            EXPECT_EQ(params_for(notation, target).pad, "in_place");
+        }
+        for (const char *notation : {"1x299x299x3->32 3x3 s2", "1x225x225x3->32 3x3 s2", "1x240x320x3->16 3x3",
+                                     "1x224x224x3->64 7x7 s2"}) {
+            SCOPED_TRACE(std::string(target) + " " + notation);
+            EXPECT_EQ(params_for(notation, target).pad, "copy");
+        }
+    }
+}
+
 // AVX-512 groups of 8 filters: vectors of 8 floats, so that each lies
 // within one group; other groups keep 16 (those of 24 measured even), and
 // AVX2 its own 8.

@@ -66,6 +66,7 @@ struct Layer {
     Activation activation = Activation::Linear;   // Activation layer only
     float alpha = 0.2f;
     Value output;                     // shape inferred at parse time
+    Shape input_shape;                // the (first) input's NHWC shape, -1 where decided at run time
     int64_t in_channels = 0;
 };
 
