@@ -581,9 +581,9 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
             // 0.69x, 3x3 112x112x64 0.85x; 0.71-0.75x at 2 threads. Not
             // for stems (fewer channels than a vector: 3x3/2 on 224x224x3
             // 1.06x, before their row tasks kept the rows partitioned: see
-            // above for those that read in place now) nor dense layers (3x3 56x56x64 1.18x: their copy is
-            // cheap next to the reduction, and the edge tests stay in its
-            // loops). AVX-512 takes the same, unmeasured there: what it
+            // above for those that read in place now) nor dense layers
+            // (3x3 56x56x64 1.18x: their copy is cheap next to the
+            // reduction, and the edge tests stay in its loops). AVX-512 takes the same, unmeasured there: what it
             // saves is memory traffic, whatever the vector width (its
             // depthwise layer was at 0.73-0.82x oneDNN with the copy).
             if (layer.in_channels >= V && graph::needs_zero_padding(c) && h > 0 && w > 0) {
