@@ -546,8 +546,15 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
             // 0.89 (1 x 6 0.92, 0.91; 1 x 10 0.94, 1.00). Two vectors keep 2
             // x 4 (224x224x3->64 in 2 x 6: 1.10, 1.16). 2 threads: 0.90,
             // 0.91; 0.76, 0.77. 1x1 50x50x8->16 1.00, 0.99 (bound by its
-            // memory traffic). AVX2 unmeasured.
-            if (wide && vectors == 1 && layer.in_channels < V && (w <= 0 || w >= 8)) p.block_x = 8;
+            // memory traffic). AVX2 unmeasured. 1x1 layers of one vector
+            // of filters over a few input channels too (Emerald Rapids,
+            // time 1 x 8 vs 1 x 4, two runs, 1 thread; 2 threads:
+            // 112x112x32->16 0.83, 0.85; 0.75, 0.76. 56x56x24->16 0.73,
+            // 0.71; 0.74, 0.75. 14x14x32->16 0.73, 0.72; 0.85, 0.85.
+            // 28x28x16->16 0.88, 0.88; 0.90, 0.91. 112x112x16->16 0.85,
+            // 0.85; 0.83, 0.83).
+            if (wide && vectors == 1 && (layer.in_channels < V || window == 1) && (w <= 0 || w >= 8))
+                p.block_x = 8;
             // Stems whose padding falls only after the image read it in
             // place: their copy costs a pass over an input of a few
             // channels as large as the output, next to few multiply-adds

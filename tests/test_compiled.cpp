@@ -485,6 +485,9 @@ INSTANTIATE_TEST_SUITE_P(
         // only after the image (the heuristic's pick, 17 columns in blocks
         // of 8, the last guarded), and before it too (asked for).
         FixedShapeCase{"1x32x34x3->16 3x3 s2", ""},
+        // A 1x1 layer's vector of filters by 8 columns (AVX-512's pick), a
+        // guarded last block of 6.
+        FixedShapeCase{"1x14x14x32->16 1x1", ""},
         FixedShapeCase{"1x19x21x3->16 3x3 s2", R"({"accumulate": "tile", "pack_weights": true, "block_c": 1, "block_x": 8, "rows": 3, "pad": "in_place"})"},
         // AVX-512's flat 4 x 6 blocks with kernel rows outside, in channel
         // tasks; 4 x 7 over a batch (a task per image and block).

@@ -707,10 +707,12 @@ TEST(Heuristic, Avx512PointwiseChannelTasksTakeFlatFourVectorBlocks) {
     EXPECT_FALSE(params_for("1x7x7x160->960 1x1").flat_positions);   // 160 input channels
 }
 
-// AVX-512 stems with one vector of filters: 8 columns, so that the block
-// holds 8 accumulators; two vectors keep 2 x 4, AVX2 1 x 4.
+// AVX-512 stems and 1x1 layers over few input channels with one vector of
+// filters: 8 columns, so that the block holds 8 accumulators; two vectors
+// keep 2 x 4, AVX2 1 x 4.
 TEST(Heuristic, Avx512StemsOfOneVectorTakeEightColumns) {
-    for (const char *notation : {"1x512x512x3->16 3x3 s2", "1x240x320x3->16 3x3", "1x64x64x3->16 3x3"}) {
+    for (const char *notation : {"1x512x512x3->16 3x3 s2", "1x240x320x3->16 3x3", "1x64x64x3->16 3x3",
+                                 "1x112x112x32->16 1x1", "1x14x14x32->16 1x1"}) {
         const schedule::Conv2DParams p = params_for(notation);
         SCOPED_TRACE(std::string(notation) + ": " + p.to_json().dump());
         EXPECT_EQ(p.block_c, 1);
