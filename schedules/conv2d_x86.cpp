@@ -896,17 +896,16 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
                     // than four blocks: four tasks at least, of part of
                     // the rows each (7x7 64x64x64, one block: 4 tasks of
                     // 16 rows).
-                    auto split_rows = [&](Conv2DParams &q) {
+                    auto task_rows = [&](const Conv2DParams &q) {
                         const int64_t channel_tasks =
                             (F + V * q.block_c - 1) / (V * q.block_c) * layer.output.shape[0];
                         int64_t parts = channel_tasks % 2 != 0 && channel_tasks < 16 && h >= 16 ? 2 : 1;
                         if (rereads_all_weights)
                             while (channel_tasks * parts < 4 && h >= 16 * parts) parts *= 2;
-                        q.rows = parts > 1 ? static_cast<int>(((h + parts - 1) / parts + q.block_y - 1) / q.block_y *
-                                                              q.block_y)
-                                           : 0;
+                        if (parts == 1) return 0;   // whole images
+                        return static_cast<int>(((h + parts - 1) / parts + q.block_y - 1) / q.block_y * q.block_y);
                     };
-                    split_rows(p);
+                    p.rows = task_rows(p);
                     // Flat blocks of 4 vectors: 7 positions where that costs
                     // less. A task's short last block streams its weights
                     // from L2 as a whole block does, so it costs about as
@@ -994,8 +993,10 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
                     } else if (flat_four_vectors) {
                         const double rows_kept = window_rows_in_image(layer);
                         const double columns_kept = window_columns_in_image(layer);
+                        // Past 14 columns the other pick is flat 4 x 6 (below).
+                        const double row_block_weights = (w > 14 ? 1280 : 512) * 1024.0;
                         if (w >= 8 && graph::needs_zero_padding(c) && !small_four_vector_blocks &&
-                            block_weight_bytes(2) <= (w > 14 ? 1280 : 512) * 1024 && within_groups(2)) {
+                            block_weight_bytes(2) <= row_block_weights && within_groups(2)) {
                             // Blocks of 2 vectors x up to 14 columns, one row
                             // high, instead where their weights stay within
                             // half the L2 (not where 4-vector row blocks take
@@ -1043,7 +1044,7 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
                             p.block_y = 1;
                             p.flat_positions = false;
                             p.kernel_rows_outer = false;
-                            split_rows(p);
+                            p.rows = task_rows(p);
                         } else if (w >= 8 && w <= 14 && rows_kept * columns_kept < 1.0) {
                             p.block_c = 2, p.block_x = static_cast<int>(w);
                         } else {

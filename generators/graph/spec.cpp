@@ -219,7 +219,6 @@ Layer parse_conv2d(const Ctx &ctx, const json &j, const std::string &path, const
     }
     parse_activation(ctx, j, path, c.activation, c.alpha);
 
-    l.input_shape = in.shape;
     l.in_channels = in.shape[3];
     if (l.in_channels % c.groups != 0 || c.filters % c.groups != 0)
         ctx.fail(path + ".groups", "groups (" + std::to_string(c.groups) + ") must divide both the input channels (" +
