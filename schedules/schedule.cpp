@@ -147,6 +147,10 @@ GraphParams choose_params(const graph::Graph &graph, const ScheduleFile *file, c
             // place, each of their edge positions would test its reads:
             // 3x3 28x28x128 in flat 4 x 6 blocks 1.9x the time).
             if (in_place_for_skips && !entry.contains("pad") && !sum_skips_padding(l, p, target)) p.pad = "copy";
+            if (entry.contains("rotate_groups") && p.rotate_groups && !rotates_groups(l, p, target))
+                throw SpecError(where + ".rotate_groups: needs \"accumulate\": \"tile\", \"vectorize\": \"c\", "
+                                        "no flat positions, and groups of as many filters as input channels, fewer than a vector's "
+                                        "floats (" + std::to_string(vector_floats(p, target)) + ") and dividing them");
             if (p.compute_at == "consumer" && !fusable_consumer(graph, l))
                 throw SpecError(where + ".compute_at: \"consumer\" needs a layer that is not a pipeline output and "
                                         "is read by exactly one layer, a Conv2D");
@@ -170,7 +174,7 @@ lower::SumForms sum_forms(const graph::Graph &graph, const GraphParams &params, 
         if (l.kind == graph::OpKind::Conv2D) {
             const Conv2DParams &p = params.at(l.name);
             forms[l.name] = {sums_flat_positions(l, p, target), skips_padding_rows(l, p, target),
-                             skips_padding_columns(l, p, target)};
+                             skips_padding_columns(l, p, target), rotates_groups(l, p, target)};
         }
     return forms;
 }

@@ -199,3 +199,67 @@ TEST(Bind, PaddedFiltersMatchReference) {
                 expect_outputs(baked ? p.run({in[0]}) : p.run(in), expected, what);
             }
 }
+
+// Sums over rotated groups (schedule::rotates_groups): groups of 2, 4 and 8
+// filters over as many input channels, with run-time weights (rearranged per
+// call) and baked ones (stored rearranged), as the heuristic picks them and
+// in other blocks (two vectors of channels, a guarded last column block,
+// channel tasks, several rows per task), against the reference.
+TEST(Bind, RotatedGroupsMatchReference) {
+    fs::path dir = fs::path(::testing::TempDir()) / "convpipe_rotated_groups";
+    fs::create_directories(dir);
+    const int V = Halide::get_jit_target_from_environment().natural_vector_size<float>();
+    for (int groups : {16, 8, 4}) {
+        const int G = 32 / groups;
+        if (G >= V) continue;
+        auto spec = [&](bool baked) {
+            return R"({"name": "rotated", "input": {"name": "x", "shape": [null, 11, 13, 32]}, "layers": [
+                {"type": "Conv2D", "name": "conv", "filters": 32, "kernel_size": 3, "padding": "same", "groups": )" +
+                   std::to_string(groups) + R"(, "activation": "relu")" +
+                   (baked ? R"(, "kernel": {"npy": "k.npy"}, "bias": {"npy": "b.npy"})" : "") + "}]}";
+        };
+        std::ofstream(dir / "runtime.json") << spec(false);
+        const graph::Graph runtime = graph::load_spec((dir / "runtime.json").string());
+        std::vector<Tensor> in = tests::random_call_inputs(runtime, Shape{2, 11, 13, 32}, 40 + groups);
+        save_npy(in[1], (dir / "k.npy").string());
+        save_npy(in[2], (dir / "b.npy").string());
+        std::ofstream(dir / "baked.json") << spec(true);
+        const std::vector<Tensor> expected = reference::run(runtime, in);
+        EXPECT_THAT(describe_schedule(runtime, ""), HasSubstr("sums over rotated groups of " + std::to_string(G)));
+        for (const char *params :
+             {"", R"({"block_c": 2, "block_x": 2})", R"({"block_x": 5, "rows": 4})",
+              R"({"block_x": 3, "parallel_channels": true, "pad": "in_place"})", R"({"rotate_groups": false})"}) {
+            std::string file;
+            if (*params) {
+                file = (dir / "schedule.json").string();
+                std::ofstream(file) << R"({"layers": {"conv": )" << params << "}}";
+            }
+            for (bool baked : {false, true}) {
+                CompileOptions options;
+                options.schedule_file = file;
+                Pipeline p = compile_spec((dir / (baked ? "baked.json" : "runtime.json")).string(), options);
+                expect_outputs(baked ? p.run({in[0]}) : p.run(in), expected,
+                               std::string(baked ? "baked" : "run-time") + ", groups " + std::to_string(groups) + " " +
+                                   params);
+            }
+        }
+    }
+}
+
+// A schedule file may not ask for rotated groups where they do not apply.
+TEST(Bind, RotatedGroupsRefusedWhereTheyDoNotApply) {
+    fs::path dir = fs::path(::testing::TempDir()) / "convpipe_rotated_refused";
+    fs::create_directories(dir);
+    std::ofstream(dir / "spec.json") << R"({"name": "refused", "input": {"name": "x", "shape": [null, 8, 8, 32]},
+        "layers": [{"type": "Conv2D", "name": "conv", "filters": 32, "kernel_size": 3, "padding": "same"}]})";
+    const graph::Graph g = graph::load_spec((dir / "spec.json").string());
+    for (const char *params : {R"({"rotate_groups": true})", R"({"rotate_groups": 1})"}) {
+        std::ofstream(dir / "schedule.json") << R"({"layers": {"conv": )" << params << "}}";
+        try {
+            describe_schedule(g, (dir / "schedule.json").string());
+            FAIL() << "expected an error for " << params;
+        } catch (const SpecError &e) {
+            EXPECT_THAT(std::string(e.what()), HasSubstr("rotate_groups")) << params;
+        }
+    }
+}

@@ -752,12 +752,37 @@ TEST(Heuristic, Avx512GroupsOfEightFiltersTakeEightFloatVectors) {
         return schedule::vector_floats(params_for(notation, target), Halide::Target(target));
     };
     const char *avx512 = kAvx512, *avx2 = "x86-64-linux-avx2-fma";
-    EXPECT_EQ(floats("1x64x64x32->32 3x3 g4", avx512), 8);
-    EXPECT_EQ(floats("1x28x28x48->48 3x3 g6", avx512), 8);
+    EXPECT_EQ(floats("1x28x28x32->64 3x3 g8", avx512), 8);
     EXPECT_EQ(floats("1x28x28x96->96 3x3 g4", avx512), 16);
     EXPECT_EQ(floats("1x28x28x96->96 3x3 g3", avx512), 16);
     EXPECT_EQ(floats("1x56x56x64->64 3x3", avx512), 16);
     EXPECT_EQ(floats("1x64x64x32->32 3x3 g4", avx2), 8);
+    // Groups of 8 filters over 8 input channels are rotated, in whole vectors.
+    EXPECT_EQ(floats("1x64x64x32->32 3x3 g4", avx512), 16);
+}
+
+// Groups of G filters over G input channels, G from 2 to less than a
+// vector: sums over rotated groups, one vector of channels by 3/4 of the
+// registers' worth of accumulators (conv2d_heuristic says what they
+// measured). Not depthwise layers, nor groups of a vector or more.
+TEST(Heuristic, GroupsOfAsManyFiltersAsChannelsRotate) {
+    const char *avx512 = kAvx512, *avx2 = "x86-64-linux-avx2-fma";
+    schedule::Conv2DParams p = params_for("1x56x56x128->128 3x3 g32", avx512);
+    EXPECT_TRUE(p.rotate_groups);
+    EXPECT_EQ(p.block_c, 1);
+    EXPECT_EQ(p.block_x, 6);
+    EXPECT_EQ(p.pad, "copy");
+    EXPECT_EQ(params_for("1x64x64x32->32 3x3 g4", avx512).block_x, 3);
+    EXPECT_EQ(params_for("1x14x14x64->64 3x3 g32", avx512).block_x, 12);
+    EXPECT_EQ(params_for("1x10x10x32->32 3x3 g16", avx512).block_x, 10);   // no wider than the image
+    p = params_for("1x56x56x128->128 3x3 g32", avx2);
+    EXPECT_TRUE(p.rotate_groups);
+    EXPECT_EQ(p.block_x, 3);
+    EXPECT_FALSE(params_for("1x64x64x32->32 3x3 g4", avx2).rotate_groups);
+    EXPECT_FALSE(params_for("1x28x28x96->96 3x3 g3", avx512).rotate_groups);
+    EXPECT_FALSE(params_for("1x28x28x32->64 3x3 g8", avx512).rotate_groups);
+    EXPECT_FALSE(params_for("1x56x56x64->64 3x3 dw", avx512).rotate_groups);
+    EXPECT_FALSE(params_for("1x56x56x64->64 3x3", avx512).rotate_groups);
 }
 
 // AVX-512 batches of 3x3 layers: fewer, taller row tasks per image, while

@@ -186,6 +186,8 @@ std::string describe_schedule(const graph::Graph &g, const std::string &schedule
             const int64_t padded = graph::packed_kernel_shape(l.conv.kernel.shape, b)[0] * b;
             if (padded != l.conv.filters) origin += ", zero filters up to " + std::to_string(padded);
         }
+        if (schedule::rotates_groups(l, params.at(l.name), target))
+            origin += "; sums over rotated groups of " + std::to_string(l.in_channels / l.conv.groups);
         const bool rows = schedule::skips_padding_rows(l, params.at(l.name), target);
         const bool columns = schedule::skips_padding_columns(l, params.at(l.name), target);
         if (rows || columns)

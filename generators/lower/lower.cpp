@@ -64,6 +64,22 @@ Buffer<float> weight_buffer(const graph::Weight &w, const std::string &name) {
 
 namespace {
 
+// A grouped kernel (KH, KW, G, F) for sums over rotated groups
+// (SumForm::rotates_groups): entry k of lane c holds the weight that input
+// channel c % G of c's group has in filter (c % G + k) % G of that group.
+graph::Weight rotate_group_lanes(const graph::Weight &kernel, int G) {
+    const Shape &k = kernel.shape;
+    graph::Weight rotated = kernel;
+    const int64_t taps = k[0] * k[1], lanes = k[3];
+    const float *src = kernel.value.data();
+    float *dst = rotated.value.data();
+    for (int64_t t = 0; t < taps; t++)
+        for (int64_t r = 0; r < G; r++)
+            for (int64_t c = 0; c < lanes; c++)
+                dst[(t * G + r) * lanes + c] = src[(t * G + c % G) * lanes + c / G * G + (c % G + r) % G];
+    return rotated;
+}
+
 LayerStage lower_conv(const graph::Layer &layer, const InputBinding &in, const InputBinding *kernel_in,
                      const InputBinding *bias_in, int kernel_block, const SumForm &form) {
     const bool flat = form.flat_positions;
@@ -107,21 +123,32 @@ LayerStage lower_conv(const graph::Layer &layer, const InputBinding &in, const I
     else
         s.padded(d.c, d.x, d.y, d.n) = in.func(d.c, xc, yc, d.n);
 
+    const int64_t cin_group = layer.in_channels / p.groups;
+    const int64_t f_group = p.filters / p.groups;
+    const bool rotated = form.rotates_groups;
+    if (rotated && (p.groups == 1 || cin_group != f_group || flat))
+        throw Error(name + ": sums over rotated groups need groups of as many filters as input channels, and "
+                           "positions in rows");
+    const int G = static_cast<int>(cin_group);
+
     // The kernel as kernel(f, ci, kx, ky), whatever its storage: a run-time
     // input or a baked buffer, in Keras's layout or packed in filter blocks
-    // (packed here, at generation time, when baked).
+    // (packed here, at generation time, when baked). Summed over rotated
+    // groups it is kernel(c, k, kx, ky) (rotate_group_lanes), baked weights
+    // stored so.
     s.kernel_block = kernel_block;
+    const graph::Weight baked_kernel = rotated && !kernel_in ? rotate_group_lanes(p.kernel, G) : p.kernel;
     Func stored;
     if (kernel_in) {
         stored = kernel_in->func;
     } else if (kernel_block > 0) {
-        Tensor packed(graph::packed_kernel_shape(p.kernel.shape, kernel_block));
-        graph::pack_kernel(p.kernel.value, kernel_block, packed);
+        Tensor packed(graph::packed_kernel_shape(baked_kernel.shape, kernel_block));
+        graph::pack_kernel(baked_kernel.value, kernel_block, packed);
         stored = Func(name + "_kernel_packed");
         stored(_) = weight_buffer(graph::Weight{packed.shape(), true, packed}, name + "_kernel_data")(_);
     } else {
         stored = Func(name + "_kernel_stored");
-        stored(_) = weight_buffer(p.kernel, name + "_kernel_data")(_);
+        stored(_) = weight_buffer(baked_kernel, name + "_kernel_data")(_);
     }
     s.kernel = Func(name + "_kernel");
     if (kernel_block > 0) {
@@ -129,6 +156,15 @@ LayerStage lower_conv(const graph::Layer &layer, const InputBinding &in, const I
         s.kernel(f, c, kx, ky) = stored(f % kernel_block, c, kx, ky, f / kernel_block);
     } else {
         s.kernel(_) = stored(_);
+    }
+    if (rotated && kernel_in) {
+        // A run-time kernel is rotated once per call (the schedule computes
+        // it whole): KH * KW * Cin floats.
+        Func unrotated = s.kernel;
+        Var f("f"), k("k"), kx("kx"), ky("ky");
+        s.kernel = Func(name + "_kernel_rotated");
+        s.kernel(f, k, kx, ky) = unrotated(f / G * G + (f % G + k) % G, f % G, kx, ky);
+        s.kernel_rotated_per_call = true;
     }
     if (p.use_bias) {
         if (bias_in) s.bias = bias_in->func;
@@ -148,9 +184,9 @@ LayerStage lower_conv(const graph::Layer &layer, const InputBinding &in, const I
         }
     }
 
-    int64_t cin_group = layer.in_channels / p.groups;
-    int64_t f_group = p.filters / p.groups;
-    s.r = RDom(0, int(cin_group), 0, p.kernel_w, 0, p.kernel_h, name + "_r");
+    // Summed over rotated groups, the group's channels are a pure dimension
+    // (k), and r.x is one step.
+    s.r = RDom(0, rotated ? 1 : int(cin_group), 0, p.kernel_w, 0, p.kernel_h, name + "_r");
     Expr ci = s.r.x;
     if (p.groups > 1) ci = (d.c / int(f_group)) * int(cin_group) + s.r.x;
     // Flat positions: the output column and row of position pos.
@@ -173,12 +209,28 @@ LayerStage lower_conv(const graph::Layer &layer, const InputBinding &in, const I
     if (form.skips_padding_columns) s.r.where(likely(xi >= 0 && xi < in_w));
 
     s.conv = Func(name + "_conv");
+    s.out = Func(name);
+    if (rotated) {
+        // Lane c (input channel j = c % G of group g) sums, in sum k, its
+        // products with filter (j + k) % G of g, so every lane of a vector
+        // multiplies its own input lane: dense loads, where the plain form
+        // has each filter's lanes read the group's channel, a gather of G
+        // channels. Filter j' of g then adds sum k of lane (j' - k) % G: G
+        // vectors rotated within groups, once per output.
+        s.conv(d.c, d.k, d.x, d.y, d.n) = select(d.k == 0, p.use_bias ? s.bias(d.c) : Expr(0.0f), 0.0f);
+        s.conv(d.c, d.k, d.x, d.y, d.n) += s.kernel(d.c, d.k, s.r.y, s.r.z) * s.padded(d.c, xi, yi, d.n);
+        s.rotated_sums = Func(name + "_rotated_sums");
+        s.rotated_sums(d.c, d.k, d.x, d.y, d.n) = s.conv(d.c / G * G + (d.c % G + G - d.k) % G, d.k, d.x, d.y, d.n);
+        Expr sum = s.rotated_sums(d.c, 0, d.x, d.y, d.n);
+        for (int k = 1; k < G; k++) sum += s.rotated_sums(d.c, k, d.x, d.y, d.n);
+        s.out(d.c, d.x, d.y, d.n) = activate(p.activation, p.alpha, sum);
+        return s;
+    }
     std::vector<Var> at = flat ? std::vector<Var>{d.c, d.pos, d.n} : std::vector<Var>{d.c, d.x, d.y, d.n};
     std::vector<Expr> at_expr(at.begin(), at.end());
     s.conv(at) = p.use_bias ? s.bias(d.c) : Expr(0.0f);
     s.conv(at_expr) += s.kernel(d.c, s.r.x, s.r.y, s.r.z) * s.padded(ci, xi, yi, d.n);
 
-    s.out = Func(name);
     Expr sum = flat ? s.conv(d.c, d.x + s.flat_width * d.y, d.n) : s.conv(d.c, d.x, d.y, d.n);
     s.out(d.c, d.x, d.y, d.n) = activate(p.activation, p.alpha, sum);
     return s;

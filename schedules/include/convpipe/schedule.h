@@ -94,6 +94,14 @@ struct Conv2DParams {
     // interior that reads plain memory.
     std::string pad = "copy";
     int vector_floats = 0;   // floats per vector, 0: the target's (above)
+    // "tile" only, not with flat positions: grouped layers of G filters
+    // over G input channels per group, G less than a vector's floats and
+    // dividing them, summed over rotated groups (lower::SumForm::
+    // rotates_groups): each input lane keeps G sums, one per filter of its
+    // group, and the filters take theirs back by rotating them within
+    // groups, so the inner loop reads input vectors whole rather than
+    // gathering each filter's group channel.
+    bool rotate_groups = false;
 
     nlohmann::json to_json() const;
     // Overrides from a schedule file entry; unknown keys or bad values throw
@@ -179,6 +187,16 @@ bool pads_filters(const graph::Layer &layer, const Conv2DParams &params, int vec
 int kernel_block(const graph::Layer &layer, const Conv2DParams &params, const Halide::Target &target);
 lower::KernelBlocks kernel_blocks(const graph::Graph &graph, const GraphParams &params, const Halide::Target &target);
 
+// Whether a layer's groups can be rotated (Conv2DParams::rotate_groups)
+// with vectors of V floats: G filters and G input channels per group, G
+// from 2 (depthwise layers, one of each, need no rotation) to less than V,
+// dividing it.
+bool can_rotate_groups(const graph::Layer &layer, int vector_width);
+// Whether the tile template sums a layer over rotated groups (asked for,
+// with "tile", "vectorize": "c" and positions in rows where the layer can
+// take it), for
+// lower_graph (lower::SumForm::rotates_groups).
+bool rotates_groups(const graph::Layer &layer, const Conv2DParams &params, const Halide::Target &target);
 // Whether the tile template sums a layer over flat positions (flat_positions
 // asked for where it applies: a width the spec fixes, the template's
 // "c" tiles, compute_at "root"), for lower_graph, which defines the sum so.

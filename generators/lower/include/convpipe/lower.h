@@ -16,6 +16,7 @@ namespace convpipe::lower {
 struct Dims {
     Halide::Var c{"c"}, x{"x"}, y{"y"}, n{"n"};
     Halide::Var pos{"pos"};   // x + width * y, where a Conv2D sums over flat positions
+    Halide::Var k{"k"};       // a group's lane rotation (SumForm::rotates_groups)
 };
 const Dims &dims();
 
@@ -47,6 +48,12 @@ struct LayerStage {
     int kernel_block = 0;
     int flat_width = 0;
     Halide::RDom r;                    // r.x: input channel in group, r.y: kx, r.z: ky
+    // With SumForm::rotates_groups: conv(c, k, x, y, n) holds lane c's sum
+    // k, rotated_sums(c, k, x, y, n) the sum k that filter c adds, and
+    // kernel(c, k, kx, ky) is indexed so; kernel_rotated_per_call where a
+    // run-time kernel is rearranged so each call.
+    Halide::Func rotated_sums;
+    bool kernel_rotated_per_call = false;
     Halide::Expr out_width, out_height;
 };
 
@@ -74,6 +81,13 @@ struct SumForm {
     bool flat_positions = false;
     bool skips_padding_rows = false;
     bool skips_padding_columns = false;
+    // Grouped layers whose groups hold G filters and G input channels, G
+    // less than a vector: each input lane sums its products with the G
+    // filters of its group in G sums, the k-th for filter (lane + k) % G;
+    // each filter then adds its G sums back from the lanes that hold them,
+    // rotated within the group (LayerStage::rotated_sums). Not with flat
+    // positions.
+    bool rotates_groups = false;
 };
 using SumForms = std::map<std::string, SumForm>;
 
