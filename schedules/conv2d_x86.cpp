@@ -1275,17 +1275,26 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
         p.rows = static_cast<int>(std::clamp<int64_t>(65536 / row_outputs, 1, 64));
         if (h > 0 && p.rows * 2 > h) p.rows = static_cast<int>(std::max<int64_t>(1, h / 2));
     }
-    // Groups of G filters over G input channels, G less than a vector:
-    // sums over rotated groups (lower::SumForm::rotates_groups), one vector
-    // of channels x block_x columns x G sums, up to 3/4 of the registers
-    // (the rest: a weight vector per sum, an input vector). bench_layers,
-    // AVX-512, 1 thread; 2 threads, ratio to oneDNN before -> after: 3x3
-    // 56x56x128 in 32 groups (G = 4; 4 x 4 blocks of gathered group
-    // channels before) 0.84x -> 2.8x, 0.33 ms vs 1.0; 64x64x32 in 4 groups
-    // (G = 8, vectors of 8 floats before) 1.18x -> 1.74x; 1.42x -> 2.11x.
-    // 28x28x256 in 32 groups (G = 8) 1.08x -> 1.20x; 1.27x -> 1.28x.
-    if (p.accumulate == "tile" && p.vectorize == "c" && can_rotate_groups(layer, target.natural_vector_size<float>())) {
-        const int64_t G = layer.in_channels / c.groups;
+    // Groups of G filters over G input channels, G from 4 to less than a
+    // vector: sums over rotated groups (lower::SumForm::rotates_groups), one
+    // vector of channels x block_x columns x G sums, up to 3/4 of the
+    // registers (the rest: a weight vector per sum, an input vector), the
+    // input read in place. bench_layers, AVX-512, 1 thread; 2 threads, ms
+    // before -> after: 3x3 56x56x128 in 32 groups (G = 4; 4 x 4 blocks of
+    // gathered group channels before) 0.68 -> 0.28; 0.39 -> 0.18. 8 images
+    // 6.07 -> 2.37; 2.94 -> 1.26. 3x3/2 0.172 -> 0.083; 0.137 -> 0.076.
+    // 56x56x256 in 64 groups 1.38 -> 0.54; 0.77 -> 0.35. 64x64x32 in 4
+    // groups (G = 8, vectors of 8 floats before) 0.222 -> 0.149; 0.156 ->
+    // 0.099. 28x28x256 in 32 groups (G = 8) 0.349 -> 0.309; 0.216 ->
+    // 0.207. 1x1 20x20x48 in 12 groups 0.0125 -> 0.0029. The copy of the
+    // padded input instead: 0.33, 0.43 ms (1 thread) for 56x56x128 and
+    // 28x28x256. Not groups of 2, whose gathers cost less than the
+    // rotations: 3x3 56x56x64 in 32 groups 0.071 -> 0.12 ms; 112x112x64
+    // 0.34 -> 0.62; 14x14x64 0.0076 -> 0.012.
+    const int64_t group_channels = layer.in_channels / c.groups;
+    if (p.accumulate == "tile" && p.vectorize == "c" && group_channels >= 4 &&
+        can_rotate_groups(layer, target.natural_vector_size<float>())) {
+        const int64_t G = group_channels;
         p.rotate_groups = true;
         p.vector_floats = 0;
         p.block_c = 1;
@@ -1294,7 +1303,7 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
         p.block_y = 1;
         p.flat_positions = p.kernel_rows_outer = p.channels_inner = p.parallel_channels = false;
         p.channels_per_step = 0;
-        p.pad = "copy";
+        p.pad = "in_place";
     }
     // A sum that skips every window tap over the padding (its rows and its
     // columns) never reads the zeros: it reads the input in place, saving
@@ -1304,9 +1313,7 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
     // 0.99. 4x9x9x256 0.99, 1.00; 0.99, 0.99. 16x14x14x64 0.96, 0.94; 0.99,
     // 0.99. 1x3 8x8x384 0.93, 0.99; 0.95, 0.96. 14x14x128->100 0.99, 0.99;
     // 0.95, 0.94.
-    // Not over rotated groups: 28x28x256 in 32 groups, 1 thread, 0.39 ms in
-    // place vs 0.32 copied.
-    if (p.pad == "copy" && !p.rotate_groups && sum_skips_padding(layer, p, target)) p.pad = "in_place";
+    if (p.pad == "copy" && sum_skips_padding(layer, p, target)) p.pad = "in_place";
     return p;
 }
 

@@ -761,20 +761,21 @@ TEST(Heuristic, Avx512GroupsOfEightFiltersTakeEightFloatVectors) {
     EXPECT_EQ(floats("1x64x64x32->32 3x3 g4", avx512), 16);
 }
 
-// Groups of G filters over G input channels, G from 2 to less than a
+// Groups of G filters over G input channels, G from 4 to less than a
 // vector: sums over rotated groups, one vector of channels by 3/4 of the
-// registers' worth of accumulators (conv2d_heuristic says what they
-// measured). Not depthwise layers, nor groups of a vector or more.
+// registers' worth of accumulators, the input read in place
+// (conv2d_heuristic says what they measured). Not groups of 2, depthwise
+// layers, nor groups of a vector or more.
 TEST(Heuristic, GroupsOfAsManyFiltersAsChannelsRotate) {
     const char *avx512 = kAvx512, *avx2 = "x86-64-linux-avx2-fma";
     schedule::Conv2DParams p = params_for("1x56x56x128->128 3x3 g32", avx512);
     EXPECT_TRUE(p.rotate_groups);
     EXPECT_EQ(p.block_c, 1);
     EXPECT_EQ(p.block_x, 6);
-    EXPECT_EQ(p.pad, "copy");
+    EXPECT_EQ(p.pad, "in_place");
     EXPECT_EQ(params_for("1x64x64x32->32 3x3 g4", avx512).block_x, 3);
-    EXPECT_EQ(params_for("1x14x14x64->64 3x3 g32", avx512).block_x, 12);
-    EXPECT_EQ(params_for("1x10x10x32->32 3x3 g16", avx512).block_x, 10);   // no wider than the image
+    EXPECT_EQ(params_for("1x5x5x64->64 3x3 g16", avx512).block_x, 5);   // no wider than the image
+    EXPECT_FALSE(params_for("1x14x14x64->64 3x3 g32", avx512).rotate_groups);
     p = params_for("1x56x56x128->128 3x3 g32", avx2);
     EXPECT_TRUE(p.rotate_groups);
     EXPECT_EQ(p.block_x, 3);
