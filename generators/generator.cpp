@@ -40,10 +40,10 @@ public:
             file = std::make_unique<convpipe::schedule::ScheduleFile>(
                 convpipe::schedule::load_schedule_file(schedule_file, graph_));
         params_ = convpipe::schedule::choose_params(graph_, file.get(), get_target());
-        blocks_ = convpipe::schedule::kernel_blocks(graph_, params_, get_target());
+        layouts_ = convpipe::schedule::kernel_layouts(graph_, params_, get_target());
         for (const auto &v : graph_.call_inputs())
             inputs_.push_back(add_input<Buffer<>>(convpipe::graph::argument_identifier(v.name), Float(32),
-                                                  static_cast<int>(convpipe::lower::storage_shape(v, blocks_).size())));
+                                                  static_cast<int>(convpipe::lower::storage_shape(v, layouts_).size())));
         for (const auto &v : graph_.output_values())
             outputs_.push_back(add_output<Buffer<>>(v.name, Float(32), 4));
     }
@@ -54,8 +54,8 @@ public:
         std::vector<convpipe::graph::Value> call = graph_.call_inputs();
         std::vector<lower::InputBinding> bindings;
         for (size_t i = 0; i < call.size(); i++)
-            bindings.push_back(lower::bind_input(*inputs_[i], lower::storage_shape(call[i], blocks_)));
-        lowered_ = lower::lower_graph(graph_, bindings, blocks_,
+            bindings.push_back(lower::bind_input(*inputs_[i], lower::storage_shape(call[i], layouts_)));
+        lowered_ = lower::lower_graph(graph_, bindings, layouts_,
                                       convpipe::schedule::sum_forms(graph_, params_, get_target()));
         std::vector<convpipe::graph::Value> outs = graph_.output_values();
         for (size_t i = 0; i < outs.size(); i++) {
@@ -73,7 +73,7 @@ private:
     std::vector<GeneratorInput<Buffer<>> *> inputs_;
     std::vector<GeneratorOutput<Buffer<>> *> outputs_;
     convpipe::schedule::GraphParams params_;
-    convpipe::lower::KernelBlocks blocks_;
+    convpipe::lower::KernelLayouts layouts_;
     convpipe::lower::LoweredGraph lowered_;
     std::map<std::string, Func> output_funcs_;
 };
@@ -143,19 +143,25 @@ int write_glue(int argc, char **argv) {
     }
     f << "const char kGraph[] = R\"convpipe_graph(" << json << ")convpipe_graph\";\n\n";
     // Per variant and call input: the filter block its kernel is packed in
-    // (0: Keras's layout), as the generator chose it for that target.
+    // (0: none) and the groups it is rotated within (0: none), as the
+    // generator chose them for that target (convpipe/layout.h).
     for (size_t v = 0; v < variants.size(); v++) {
         Target t(targets[v]);
-        auto blocks = convpipe::schedule::kernel_blocks(g, convpipe::schedule::choose_params(g, file.get(), t), t);
+        auto layouts = convpipe::schedule::kernel_layouts(g, convpipe::schedule::choose_params(g, file.get(), t), t);
         f << "const int kBlocks_" << variants[v] << "[] = {";
-        for (size_t i = 0; i < n_in; i++) f << (i ? ", " : "") << convpipe::lower::call_input_block(call[i], blocks);
+        for (size_t i = 0; i < n_in; i++)
+            f << (i ? ", " : "") << convpipe::lower::call_input_layout(call[i], layouts).block;
+        f << (n_in ? "" : "0") << "};\n";
+        f << "const int kRotatedGroups_" << variants[v] << "[] = {";
+        for (size_t i = 0; i < n_in; i++)
+            f << (i ? ", " : "") << convpipe::lower::call_input_layout(call[i], layouts).rotated_group;
         f << (n_in ? "" : "0") << "};\n";
     }
     f << "\n";
     f << "const convpipe::detail::Variant kVariants[] = {\n";
     for (const std::string &v : variants)
         f << "    {\"" << (v == "cuda" ? "cuda" : "x86") << "\", \"" << (v == "cuda" ? "" : v) << "\", &call_" << v
-          << ", CONVPIPE_TARGET_" << v << ", kBlocks_" << v << "},\n";
+          << ", CONVPIPE_TARGET_" << v << ", kBlocks_" << v << ", kRotatedGroups_" << v << "},\n";
     f << "};\n\n";
     f << "const convpipe::detail::Registration kRegistration{\"" << name << "\", kGraph, kVariants, "
       << variants.size() << ", \"" << origin << "\"};\n";

@@ -1744,7 +1744,6 @@ void schedule_channels_tile(lower::LayerStage &s, Func store, bool is_output, co
             .unroll(d.k)
             .unroll(d.x)
             .unroll(d.y);
-        if (s.kernel_rotated_per_call) s.kernel.compute_root();
     }
     if (padded_filters) {
         s.conv.bound_extent(d.c, cb);

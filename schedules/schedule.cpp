@@ -160,12 +160,18 @@ GraphParams choose_params(const graph::Graph &graph, const ScheduleFile *file, c
     return chosen;
 }
 
-lower::KernelBlocks kernel_blocks(const graph::Graph &graph, const GraphParams &params, const Halide::Target &target) {
-    lower::KernelBlocks blocks;
+lower::KernelLayouts kernel_layouts(const graph::Graph &graph, const GraphParams &params,
+                                   const Halide::Target &target) {
+    lower::KernelLayouts layouts;
     for (const graph::Layer &l : graph.layers)
-        if (l.kind == graph::OpKind::Conv2D)
-            if (int b = kernel_block(l, params.at(l.name), target)) blocks[l.name] = b;
-    return blocks;
+        if (l.kind == graph::OpKind::Conv2D) {
+            const Conv2DParams &p = params.at(l.name);
+            const graph::KernelLayout layout{
+                kernel_block(l, p, target),
+                rotates_groups(l, p, target) ? static_cast<int>(l.in_channels / l.conv.groups) : 0};
+            if (!layout.is_keras()) layouts[l.name] = layout;
+        }
+    return layouts;
 }
 
 lower::SumForms sum_forms(const graph::Graph &graph, const GraphParams &params, const Halide::Target &target) {

@@ -54,6 +54,36 @@ TEST(KernelLayout, PacksFilterBlocksWithZerosPastTheEnd) {
     EXPECT_THROW(graph::pack_kernel(k, 4, wrong), Error);
 }
 
+// Rotated within groups (lower::SumForm::rotates_groups): entry r of filter
+// f holds the weight that input channel f % G of f's group has in filter
+// (f % G + r) % G of that group; packed in blocks or not.
+TEST(KernelLayout, RotatesWithinGroupsThenPacks) {
+    // Keras [KH=1, KW=2, Cin/groups=2, F=6]: three groups of 2 filters.
+    Tensor k({1, 2, 2, 6});
+    for (int64_t i = 0; i < k.size(); i++) k.values()[i] = static_cast<float>(i);
+    auto rotated = [&](int64_t kx, int64_t r, int64_t f) {
+        const int64_t group = f / 2, lane = f % 2;
+        return k.at({0, kx, lane, group * 2 + (lane + r) % 2});
+    };
+    Tensor plain(k.shape());
+    graph::pack_kernel(k, graph::KernelLayout{0, 2}, plain);
+    Tensor packed(graph::packed_kernel_shape(k.shape(), 4));
+    graph::pack_kernel(k, graph::KernelLayout{4, 2}, packed);
+    for (int64_t kx = 0; kx < 2; kx++)
+        for (int64_t r = 0; r < 2; r++)
+            for (int64_t f = 0; f < 8; f++) {
+                if (f < 6) EXPECT_EQ(plain.at({0, kx, r, f}), rotated(kx, r, f)) << kx << " " << r << " " << f;
+                EXPECT_EQ(packed.at({f / 4, 0, kx, r, f % 4}), f < 6 ? rotated(kx, r, f) : 0.0f)
+                    << kx << " " << r << " " << f;
+            }
+    // Groups of another size than the input channels per group, or part
+    // groups of filters, cannot be rotated.
+    EXPECT_THROW(graph::pack_kernel(k, graph::KernelLayout{0, 3}, plain), Error);
+    Tensor odd({1, 2, 2, 5}), odd_out({1, 2, 2, 5});
+    EXPECT_THROW(graph::pack_kernel(odd, graph::KernelLayout{0, 2}, odd_out), Error);
+    EXPECT_THROW(graph::pack_kernel(k, graph::KernelLayout{0, 2}, packed), Error);
+}
+
 TEST(Bind, BoundWeightsMatchReferenceAndRebindingReplacesThem) {
     Pipeline p = Pipeline::open("aot_packed", Device::CPU);
     const graph::Graph &g = p.graph();

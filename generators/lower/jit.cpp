@@ -73,16 +73,16 @@ public:
         origin_ = file ? file->path : "heuristic";
         // Parameters first: they decide the layout run-time kernels arrive in.
         schedule::GraphParams params = schedule::choose_params(g, file.get(), target_);
-        lower::KernelBlocks blocks = schedule::kernel_blocks(g, params, target_);
+        lower::KernelLayouts layouts = schedule::kernel_layouts(g, params, target_);
         std::vector<graph::Value> call = g.call_inputs();
         std::vector<lower::InputBinding> bindings;
         for (const graph::Value &v : call) {
-            Shape stored = lower::storage_shape(v, blocks);
+            Shape stored = lower::storage_shape(v, layouts);
             params_.emplace_back(Float(32), static_cast<int>(stored.size()), graph::argument_identifier(v.name));
             bindings.push_back(lower::bind_input(params_.back(), stored));
-            input_blocks_.push_back(lower::call_input_block(v, blocks));
+            input_layouts_.push_back(lower::call_input_layout(v, layouts));
         }
-        lower::LoweredGraph lowered = lower::lower_graph(g, bindings, blocks, schedule::sum_forms(g, params, target_));
+        lower::LoweredGraph lowered = lower::lower_graph(g, bindings, layouts, schedule::sum_forms(g, params, target_));
         const lower::Dims &d = lower::dims();
         std::map<std::string, Func> outputs;
         std::vector<Func> funcs;
@@ -112,7 +112,7 @@ public:
         return "JIT [" + target_.to_string() + "], schedule: " + origin_;
     }
 
-    const std::vector<int> &input_blocks(int) const override { return input_blocks_; }
+    const std::vector<graph::KernelLayout> &input_layouts(int) const override { return input_layouts_; }
 
     void run(int, const std::vector<const Tensor *> &inputs, const std::vector<Shape> &shapes,
              std::vector<Tensor> &outputs) override {
@@ -157,7 +157,7 @@ private:
     std::string name_, origin_;
     Target target_;
     std::vector<ImageParam> params_;
-    std::vector<int> input_blocks_;   // per call input (convpipe/layout.h)
+    std::vector<graph::KernelLayout> input_layouts_;   // per call input (convpipe/layout.h)
     Callable callable_;
 };
 

@@ -64,24 +64,8 @@ Buffer<float> weight_buffer(const graph::Weight &w, const std::string &name) {
 
 namespace {
 
-// A grouped kernel (KH, KW, G, F) for sums over rotated groups
-// (SumForm::rotates_groups): entry k of lane c holds the weight that input
-// channel c % G of c's group has in filter (c % G + k) % G of that group.
-graph::Weight rotate_group_lanes(const graph::Weight &kernel, int G) {
-    const Shape &k = kernel.shape;
-    graph::Weight rotated = kernel;
-    const int64_t taps = k[0] * k[1], lanes = k[3];
-    const float *src = kernel.value.data();
-    float *dst = rotated.value.data();
-    for (int64_t t = 0; t < taps; t++)
-        for (int64_t r = 0; r < G; r++)
-            for (int64_t c = 0; c < lanes; c++)
-                dst[(t * G + r) * lanes + c] = src[(t * G + c % G) * lanes + c / G * G + (c % G + r) % G];
-    return rotated;
-}
-
 LayerStage lower_conv(const graph::Layer &layer, const InputBinding &in, const InputBinding *kernel_in,
-                     const InputBinding *bias_in, int kernel_block, const SumForm &form) {
+                     const InputBinding *bias_in, const graph::KernelLayout &layout, const SumForm &form) {
     const bool flat = form.flat_positions;
     const Dims &d = dims();
     const graph::Conv2D &p = layer.conv;
@@ -126,29 +110,28 @@ LayerStage lower_conv(const graph::Layer &layer, const InputBinding &in, const I
     const int64_t cin_group = layer.in_channels / p.groups;
     const int64_t f_group = p.filters / p.groups;
     const bool rotated = form.rotates_groups;
-    if (rotated && (p.groups == 1 || cin_group != f_group || flat))
-        throw Error(name + ": sums over rotated groups need groups of as many filters as input channels, and "
-                           "positions in rows");
+    if (rotated && (p.groups == 1 || cin_group != f_group || flat || layout.rotated_group != cin_group))
+        throw Error(name + ": sums over rotated groups need groups of as many filters as input channels, a "
+                           "kernel rotated within them, and positions in rows");
     const int G = static_cast<int>(cin_group);
 
     // The kernel as kernel(f, ci, kx, ky), whatever its storage: a run-time
-    // input or a baked buffer, in Keras's layout or packed in filter blocks
-    // (packed here, at generation time, when baked). Summed over rotated
-    // groups it is kernel(c, k, kx, ky) (rotate_group_lanes), baked weights
-    // stored so.
+    // input or a baked buffer, in Keras's layout or another (laid out here,
+    // at generation time, when baked). Summed over rotated groups it is
+    // kernel(c, k, kx, ky), as its layout stores it.
+    const int kernel_block = layout.block;
     s.kernel_block = kernel_block;
-    const graph::Weight baked_kernel = rotated && !kernel_in ? rotate_group_lanes(p.kernel, G) : p.kernel;
     Func stored;
     if (kernel_in) {
         stored = kernel_in->func;
-    } else if (kernel_block > 0) {
-        Tensor packed(graph::packed_kernel_shape(baked_kernel.shape, kernel_block));
-        graph::pack_kernel(baked_kernel.value, kernel_block, packed);
+    } else if (!layout.is_keras()) {
+        Tensor packed(graph::packed_kernel_shape(p.kernel.shape, kernel_block));
+        graph::pack_kernel(p.kernel.value, layout, packed);
         stored = Func(name + "_kernel_packed");
         stored(_) = weight_buffer(graph::Weight{packed.shape(), true, packed}, name + "_kernel_data")(_);
     } else {
         stored = Func(name + "_kernel_stored");
-        stored(_) = weight_buffer(baked_kernel, name + "_kernel_data")(_);
+        stored(_) = weight_buffer(p.kernel, name + "_kernel_data")(_);
     }
     s.kernel = Func(name + "_kernel");
     if (kernel_block > 0) {
@@ -156,15 +139,6 @@ LayerStage lower_conv(const graph::Layer &layer, const InputBinding &in, const I
         s.kernel(f, c, kx, ky) = stored(f % kernel_block, c, kx, ky, f / kernel_block);
     } else {
         s.kernel(_) = stored(_);
-    }
-    if (rotated && kernel_in) {
-        // A run-time kernel is rotated once per call (the schedule computes
-        // it whole): KH * KW * Cin floats.
-        Func unrotated = s.kernel;
-        Var f("f"), k("k"), kx("kx"), ky("ky");
-        s.kernel = Func(name + "_kernel_rotated");
-        s.kernel(f, k, kx, ky) = unrotated(f / G * G + (f % G + k) % G, f % G, kx, ky);
-        s.kernel_rotated_per_call = true;
     }
     if (p.use_bias) {
         if (bias_in) s.bias = bias_in->func;
@@ -238,17 +212,17 @@ LayerStage lower_conv(const graph::Layer &layer, const InputBinding &in, const I
 
 }  // namespace
 
-int call_input_block(const graph::Value &v, const KernelBlocks &blocks) {
+graph::KernelLayout call_input_layout(const graph::Value &v, const KernelLayouts &layouts) {
     const std::string suffix = ".kernel";
     if (v.name.size() > suffix.size() && v.name.compare(v.name.size() - suffix.size(), suffix.size(), suffix) == 0) {
-        auto it = blocks.find(v.name.substr(0, v.name.size() - suffix.size()));
-        if (it != blocks.end()) return it->second;
+        auto it = layouts.find(v.name.substr(0, v.name.size() - suffix.size()));
+        if (it != layouts.end()) return it->second;
     }
-    return 0;
+    return {};
 }
 
-Shape storage_shape(const graph::Value &v, const KernelBlocks &blocks) {
-    return graph::packed_kernel_shape(v.shape, call_input_block(v, blocks));
+Shape storage_shape(const graph::Value &v, const KernelLayouts &layouts) {
+    return graph::packed_kernel_shape(v.shape, call_input_layout(v, layouts).block);
 }
 
 InputBinding bind_input(ImageParam in, const Shape &shape) {
@@ -326,7 +300,7 @@ LayerStage lower_simple(const graph::Layer &layer, const std::vector<InputBindin
 }  // namespace
 
 LoweredGraph lower_graph(const graph::Graph &g, const std::vector<InputBinding> &call_inputs,
-                         const KernelBlocks &kernel_blocks, const SumForms &sum_forms) {
+                         const KernelLayouts &kernel_layouts, const SumForms &sum_forms) {
     std::vector<graph::Value> call = g.call_inputs();
     if (call.size() != call_inputs.size()) throw Error(g.name + ": lowering got the wrong number of inputs");
     LoweredGraph lg;
@@ -346,10 +320,10 @@ LoweredGraph lower_graph(const graph::Graph &g, const std::vector<InputBinding> 
                 auto it = by_name.find(n);
                 return it == by_name.end() ? nullptr : it->second;
             };
-            auto block = kernel_blocks.find(l.name);
+            auto layout = kernel_layouts.find(l.name);
             auto form = sum_forms.find(l.name);
             lg.stages.push_back(lower_conv(l, in, find(l.name + ".kernel"), find(l.name + ".bias"),
-                                           block == kernel_blocks.end() ? 0 : block->second,
+                                           layout == kernel_layouts.end() ? graph::KernelLayout{} : layout->second,
                                            form == sum_forms.end() ? SumForm{} : form->second));
             const LayerStage &s = lg.stages.back();
             lg.extents[l.name] = {Expr(int(l.conv.filters)), s.out_width, s.out_height, in.extent[3]};

@@ -57,8 +57,11 @@ public:
     AotBackend(const detail::Registration *reg, std::vector<const detail::Variant *> variants, Device device,
                size_t call_inputs)
         : reg_(reg), variants_(std::move(variants)), device_(device) {
-        for (const detail::Variant *v : variants_)
-            blocks_.emplace_back(v->input_blocks, v->input_blocks + call_inputs);
+        for (const detail::Variant *v : variants_) {
+            layouts_.emplace_back();
+            for (size_t i = 0; i < call_inputs; i++)
+                layouts_.back().push_back({v->input_blocks[i], v->input_rotated_groups[i]});
+        }
     }
 
     Device device() const override { return device_; }
@@ -78,7 +81,7 @@ public:
         throw Error("pipeline '" + std::string(reg_->name) + "' has no x86 variant this CPU can run");
     }
 
-    const std::vector<int> &input_blocks(int variant) const override { return blocks_.at(variant); }
+    const std::vector<graph::KernelLayout> &input_layouts(int variant) const override { return layouts_.at(variant); }
 
     void run(int variant_index, const std::vector<const Tensor *> &inputs, const std::vector<Shape> &input_shapes,
              std::vector<Tensor> &outputs) override {
@@ -101,7 +104,7 @@ public:
 private:
     const detail::Registration *reg_;
     std::vector<const detail::Variant *> variants_;
-    std::vector<std::vector<int>> blocks_;   // per variant, per call input
+    std::vector<std::vector<graph::KernelLayout>> layouts_;   // per variant, per call input
     Device device_;
 };
 
@@ -155,7 +158,7 @@ struct Pipeline::CallState {
     std::vector<char> bound;             // per call input
     std::vector<Tensor> bound_values;    // per call input, as given to bind
     std::vector<Tensor> packed;          // per call input: its packed kernel
-    std::vector<int> packed_block;       // the block `packed` holds for a bound value; 0: none yet
+    std::vector<graph::KernelLayout> packed_layout;   // the layout `packed` holds for a bound value; Keras's: none yet
     std::vector<Shape> shapes, stored_shapes, last_shapes, out_shapes;
     std::vector<const Tensor *> pointers;
 };
@@ -169,7 +172,7 @@ Pipeline::Pipeline(graph::Graph graph, std::shared_ptr<Backend> backend)
     st.bound.assign(n, 0);
     st.bound_values.resize(n);
     st.packed.resize(n);
-    st.packed_block.assign(n, 0);
+    st.packed_layout.assign(n, graph::KernelLayout{});
     st.shapes.resize(n);
     st.stored_shapes.resize(n);
     st.pointers.resize(n);
@@ -195,7 +198,7 @@ void Pipeline::bind(const std::string &input, const Tensor &value) {
                     ", got " + shape_to_string(value.shape()));
     st.bound_values[i] = value;
     st.bound[i] = 1;
-    st.packed_block[i] = 0;   // packed again on the next call
+    st.packed_layout[i] = {};   // laid out again on the next call
 }
 
 std::vector<std::string> Pipeline::input_names() const {
@@ -257,18 +260,19 @@ void Pipeline::run_into(const std::vector<Tensor> &inputs, std::vector<Tensor> &
         st.out_shapes = g.infer_output_shapes(st.shapes);
         st.last_shapes = st.shapes;
     }
-    // Kernels the chosen variant reads packed: bound ones are packed once per
-    // block size, the others on every call (into storage kept for reuse).
+    // Kernels the chosen variant reads laid out otherwise: bound ones are
+    // laid out once per layout, the others on every call (into storage kept
+    // for reuse).
     const int variant = backend_->choose_variant();
-    const std::vector<int> &blocks = backend_->input_blocks(variant);
+    const std::vector<graph::KernelLayout> &layouts = backend_->input_layouts(variant);
     for (size_t i = 0; i < call.size(); i++) {
         st.stored_shapes[i] = st.shapes[i];
-        if (blocks[i] <= 0) continue;
-        graph::packed_kernel_shape(st.shapes[i], blocks[i], st.stored_shapes[i]);
-        if (!(st.bound[i] && st.packed_block[i] == blocks[i])) {
+        if (layouts[i].is_keras()) continue;
+        graph::packed_kernel_shape(st.shapes[i], layouts[i].block, st.stored_shapes[i]);
+        if (!(st.bound[i] && st.packed_layout[i] == layouts[i])) {
             st.packed[i].resize(st.stored_shapes[i]);
-            graph::pack_kernel(*st.pointers[i], blocks[i], st.packed[i]);
-            st.packed_block[i] = st.bound[i] ? blocks[i] : 0;
+            graph::pack_kernel(*st.pointers[i], layouts[i], st.packed[i]);
+            st.packed_layout[i] = st.bound[i] ? layouts[i] : graph::KernelLayout{};
         }
         st.pointers[i] = &st.packed[i];
     }

@@ -9,6 +9,7 @@
 #include "convpipe/cpu.h"
 #include "convpipe/error.h"
 #include "convpipe/graph.h"
+#include "convpipe/layout.h"
 #include "convpipe/tensor.h"
 
 namespace convpipe {
@@ -18,8 +19,8 @@ const char *device_name(Device device);
 
 // What runs a pipeline: an AOT library's entry point or a JIT-compiled one.
 // Inputs and outputs are NHWC, already checked and sized by Pipeline; packed
-// kernels (convpipe/layout.h) are packed already, with the blocks that
-// input_blocks gave for the variant run is called with.
+// kernels (convpipe/layout.h) are laid out already, as input_layouts gave
+// for the variant run is called with.
 class Backend {
 public:
     virtual ~Backend() = default;
@@ -27,9 +28,9 @@ public:
     virtual std::string description() const = 0;   // "AOT x86 (avx2, schedule: tuned)"
     // The variant the next call runs (an x86 ISA level; 0 when there is one).
     virtual int choose_variant() const { return 0; }
-    // Per call input: the filter block that variant reads its kernel packed
-    // in, or 0 when it takes the input as given.
-    virtual const std::vector<int> &input_blocks(int variant) const = 0;
+    // Per call input: the layout that variant reads its kernel in (Keras's
+    // for an input it takes as given).
+    virtual const std::vector<graph::KernelLayout> &input_layouts(int variant) const = 0;
     virtual void run(int variant, const std::vector<const Tensor *> &inputs,
                      const std::vector<Shape> &input_shapes, std::vector<Tensor> &outputs) = 0;
 };

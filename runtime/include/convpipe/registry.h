@@ -15,9 +15,10 @@ struct Variant {
     const char *isa;          // x86: "avx512", "avx2" or "sse41"; cuda: ""
     EntryPoint entry;
     const char *targets;      // the Halide targets it was compiled for
-    // Per call input: the filter block its kernel is packed in
-    // (convpipe/layout.h), 0 when it is taken as given.
+    // Per call input: the filter block its kernel is packed in and the
+    // groups it is rotated within (convpipe/layout.h), 0 when not.
     const int *input_blocks;
+    const int *input_rotated_groups;
 };
 
 struct Registration {

@@ -185,7 +185,10 @@ bool pads_filters(const graph::Layer &layer, const Conv2DParams &params, int vec
 // loads stay dense); the register block's channels where the filters are
 // padded (pads_filters); else 0 (Keras's layout).
 int kernel_block(const graph::Layer &layer, const Conv2DParams &params, const Halide::Target &target);
-lower::KernelBlocks kernel_blocks(const graph::Graph &graph, const GraphParams &params, const Halide::Target &target);
+// Each Conv2D layer's kernel layout: kernel_block's block, rotated within
+// groups where the layer is summed over rotated groups (rotates_groups).
+lower::KernelLayouts kernel_layouts(const graph::Graph &graph, const GraphParams &params,
+                                    const Halide::Target &target);
 
 // Whether a layer's groups can be rotated (Conv2DParams::rotate_groups)
 // with vectors of V floats: G filters and G input channels per group, G

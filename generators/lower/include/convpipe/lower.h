@@ -9,6 +9,7 @@
 #include <Halide.h>
 
 #include "convpipe/graph.h"
+#include "convpipe/layout.h"
 
 namespace convpipe::lower {
 
@@ -50,10 +51,8 @@ struct LayerStage {
     Halide::RDom r;                    // r.x: input channel in group, r.y: kx, r.z: ky
     // With SumForm::rotates_groups: conv(c, k, x, y, n) holds lane c's sum
     // k, rotated_sums(c, k, x, y, n) the sum k that filter c adds, and
-    // kernel(c, k, kx, ky) is indexed so; kernel_rotated_per_call where a
-    // run-time kernel is rearranged so each call.
+    // kernel(c, k, kx, ky) is indexed so (stored rotated, convpipe/layout.h).
     Halide::Func rotated_sums;
-    bool kernel_rotated_per_call = false;
     Halide::Expr out_width, out_height;
 };
 
@@ -63,11 +62,11 @@ struct LoweredGraph {
     std::map<std::string, std::vector<Halide::Expr>> extents;
 };
 
-// Filter block of each Conv2D layer's kernel storage (convpipe/layout.h), by
+// The layout of each Conv2D layer's kernel storage (convpipe/layout.h), by
 // layer name; layers not listed keep Keras's layout. Chosen by the schedule
-// (schedule::kernel_blocks) before lowering, since it changes what the
+// (schedule::kernel_layouts) before lowering, since it changes what the
 // pipeline takes as input.
-using KernelBlocks = std::map<std::string, int>;
+using KernelLayouts = std::map<std::string, graph::KernelLayout>;
 
 // How a Conv2D layer's sum is defined, as its schedule wants it: over flat
 // positions (LayerStage::flat_width; only layers whose output width the spec
@@ -91,11 +90,11 @@ struct SumForm {
 };
 using SumForms = std::map<std::string, SumForm>;
 
-// The filter block a call input is stored packed in: its layer's block when
-// it is a run-time kernel of a packed layer, else 0 (as the graph says).
-int call_input_block(const graph::Value &call_input, const KernelBlocks &blocks);
+// The layout a call input is stored in: its layer's when it is a run-time
+// kernel of a layer listed, else Keras's (as the graph says).
+graph::KernelLayout call_input_layout(const graph::Value &call_input, const KernelLayouts &layouts);
 // The shape a call input has in storage (convpipe/layout.h).
-Shape storage_shape(const graph::Value &call_input, const KernelBlocks &blocks);
+Shape storage_shape(const graph::Value &call_input, const KernelLayouts &layouts);
 
 // Declares a call input dense and zero-based, with its fixed sizes promised
 // to Halide (constant strides, fewer checks), and binds it for lowering.
@@ -107,7 +106,7 @@ void constrain_output(Halide::OutputImageParam output, const Shape &shape);
 // call_inputs follow graph.call_inputs() order.
 // call_inputs are bound with their storage_shape.
 LoweredGraph lower_graph(const graph::Graph &graph, const std::vector<InputBinding> &call_inputs,
-                         const KernelBlocks &kernel_blocks = {}, const SumForms &sum_forms = {});
+                         const KernelLayouts &kernel_layouts = {}, const SumForms &sum_forms = {});
 
 // The activation as a Halide expression (Keras 3 semantics).
 Halide::Expr activate(graph::Activation activation, float alpha, Halide::Expr v);
