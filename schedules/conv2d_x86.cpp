@@ -11,6 +11,10 @@
 //     for ky, kx, ci: acc[x][v] += in(ci, x+kx, y+ky) * W(v, ci, kx, ky)
 //     out = activation(registers)
 // (with channels_inner the channel-block loop goes inside the x0 loop).
+// Summed over rotated groups ("rotate_groups": groups of G filters over G
+// input channels), the registers hold G sums per vector and column,
+//     acc[x][k] += in(c.., x+kx, y+ky) * W(c.., k, kx, ky)
+// and each output adds its G sums back, rotated within its groups.
 //
 // "accumulate": "rows", for each image n, channel block and group of `rows`
 // output rows (parallel):
