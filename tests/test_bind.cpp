@@ -281,6 +281,30 @@ TEST(Bind, RotatedGroupsMatchReference) {
     }
 }
 
+// Rotated groups computed inside their consumer's tasks (a 1x1 layer, as in
+// ResNeXt's blocks), at any size, against the reference.
+TEST(Bind, RotatedGroupsInTheirConsumersTasksMatchReference) {
+    const graph::Graph g = graph::parse_spec(
+        R"({"name": "rotated_fused", "input": {"name": "x", "shape": [null, null, null, 32]}, "layers": [
+            {"type": "Conv2D", "name": "grouped", "filters": 32, "kernel_size": 3, "padding": "same", "groups": 8,
+             "activation": "relu"},
+            {"type": "Conv2D", "name": "expand", "filters": 64, "kernel_size": 1}]})",
+        "rotated_fused", ".");
+    const fs::path file = fs::path(::testing::TempDir()) / "rotated_fused_schedule.json";
+    std::ofstream(file) << R"({"layers": {"grouped": {"accumulate": "tile", "rotate_groups": true, "block_c": 1,
+        "block_x": 4, "compute_at": "consumer"}}})";
+    const std::string described = describe_schedule(g, file.string());
+    EXPECT_THAT(described, HasSubstr("sums over rotated groups of 4"));
+    EXPECT_THAT(described, HasSubstr(R"("compute_at":"consumer")"));
+    CompileOptions options;
+    options.schedule_file = file.string();
+    Pipeline p = compile_graph(g, options);
+    for (const Shape &shape : {Shape{1, 1, 1, 32}, Shape{1, 6, 5, 32}, Shape{2, 17, 13, 32}}) {
+        std::vector<Tensor> in = tests::random_call_inputs(g, shape, 17);
+        expect_outputs(p.run(in), reference::run(g, in), "fused, " + shape_to_string(shape));
+    }
+}
+
 // A schedule file may not ask for rotated groups where they do not apply.
 TEST(Bind, RotatedGroupsRefusedWhereTheyDoNotApply) {
     fs::path dir = fs::path(::testing::TempDir()) / "convpipe_rotated_refused";
