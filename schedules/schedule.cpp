@@ -149,8 +149,9 @@ GraphParams choose_params(const graph::Graph &graph, const ScheduleFile *file, c
             if (in_place_for_skips && !entry.contains("pad") && !sum_skips_padding(l, p, target)) p.pad = "copy";
             if (entry.contains("rotate_groups") && p.rotate_groups && !rotates_groups(l, p, target))
                 throw SpecError(where + ".rotate_groups: needs \"accumulate\": \"tile\", \"vectorize\": \"c\", "
-                                        "no flat positions, and groups of as many filters as input channels, fewer than a vector's "
-                                        "floats (" + std::to_string(vector_floats(p, target)) + ") and dividing them");
+                                        "no flat positions, and groups of as many filters as input channels, "
+                                        "fewer than a vector's floats (" +
+                                std::to_string(vector_floats(p, target)) + ") and dividing them");
             if (p.compute_at == "consumer" && !fusable_consumer(graph, l))
                 throw SpecError(where + ".compute_at: \"consumer\" needs a layer that is not a pipeline output and "
                                         "is read by exactly one layer, a Conv2D");

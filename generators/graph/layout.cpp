@@ -31,42 +31,37 @@ void pack_kernel(const Tensor &keras, int block, Tensor &packed) { pack_kernel(k
 void pack_kernel(const Tensor &keras, const KernelLayout &layout, Tensor &packed) {
     const int block = layout.block, G = layout.rotated_group;
     const Shape &k = keras.shape(), &p = packed.shape();
-    if (G > 0) {
-        if (k.size() != 4 || k[2] != G || k[3] % G != 0)
-            throw Error("pack_kernel: a kernel rotated within groups of " + std::to_string(G) + " needs " +
-                        std::to_string(G) + " input channels per group and whole groups of filters, got shape " +
-                        shape_to_string(k));
-        if (block <= 0 && p != k)
-            throw Error("pack_kernel: expected a buffer of shape " + shape_to_string(k) + ", got " + shape_to_string(p));
-    }
-    // Rotated: entry r of filter f at window tap t.
-    const float *src = keras.data();
-    const int64_t F = k.size() == 4 ? k[3] : 0;
-    auto at = [&](int64_t t, int64_t r, int64_t f) { return src[(t * G + f % G) * F + f / G * G + (f % G + r) % G]; };
-    if (block <= 0 && G > 0) {
-        float *dst = packed.data();
-        for (int64_t t = 0; t < k[0] * k[1]; t++)
-            for (int64_t r = 0; r < G; r++)
-                for (int64_t f = 0; f < F; f++) dst[(t * G + r) * F + f] = at(t, r, f);
-        return;
-    }
-    if (block <= 0 || k.size() != 4 || p.size() != 5 || p[0] != (k[3] + block - 1) / block || p[1] != k[0] ||
-        p[2] != k[1] || p[3] != k[2] || p[4] != block)
+    if (G > 0 && (k.size() != 4 || k[2] != G || k[3] % G != 0))
+        throw Error("pack_kernel: a kernel rotated within groups of " + std::to_string(G) + " needs " +
+                    std::to_string(G) + " input channels per group and whole groups of filters, got shape " +
+                    shape_to_string(k));
+    const bool fits = k.size() == 4 && (block <= 0 ? G > 0 && p == k
+                                                   : p.size() == 5 && p[0] == (k[3] + block - 1) / block &&
+                                                         p[1] == k[0] && p[2] == k[1] && p[3] == k[2] && p[4] == block);
+    if (!fits)
         throw Error("pack_kernel: expected a buffer of shape " + shape_to_string(packed_kernel_shape(k, block)) +
                     ", got " + shape_to_string(p));
-    const int64_t taps = k[0] * k[1] * k[2], filters = k[3];
+    // Row rc (window tap and input channel, Keras's order) of filter f as
+    // stored: Keras's, or entry rc % G of tap rc / G rotated within groups.
+    const int64_t rows = k[0] * k[1] * k[2], filters = k[3];
+    const float *src = keras.data();
+    auto at = [&](int64_t rc, int64_t f) {
+        if (G <= 0) return src[rc * filters + f];
+        const int64_t lane = f % G;
+        return src[(rc - rc % G + lane) * filters + f - lane + (lane + rc % G) % G];
+    };
     float *dst = packed.data();
+    if (block <= 0) {
+        for (int64_t rc = 0; rc < rows; rc++)
+            for (int64_t f = 0; f < filters; f++) dst[rc * filters + f] = at(rc, f);
+        return;
+    }
     for (int64_t j = 0; j * block < filters; j++) {
         const int64_t f0 = j * block, n = std::min<int64_t>(block, filters - f0);
-        float *out = dst + j * taps * block;
-        for (int64_t t = 0; t < taps; t++) {
-            if (G > 0) {
-                for (int64_t i = 0; i < n; i++) out[t * block + i] = at(t / G, t % G, f0 + i);
-            } else {
-                const float *in = src + t * filters + f0;
-                std::copy(in, in + n, out + t * block);
-            }
-            std::fill(out + t * block + n, out + (t + 1) * block, 0.0f);
+        float *out = dst + j * rows * block;
+        for (int64_t rc = 0; rc < rows; rc++) {
+            for (int64_t i = 0; i < n; i++) out[rc * block + i] = at(rc, f0 + i);
+            std::fill(out + rc * block + n, out + (rc + 1) * block, 0.0f);
         }
     }
 }
