@@ -142,26 +142,24 @@ int write_glue(int argc, char **argv) {
         f << ");\n}\n\n";
     }
     f << "const char kGraph[] = R\"convpipe_graph(" << json << ")convpipe_graph\";\n\n";
-    // Per variant and call input: the filter block its kernel is packed in
-    // (0: none) and the groups it is rotated within (0: none), as the
-    // generator chose them for that target (convpipe/layout.h).
+    // Per variant and call input: the layout its kernel is stored in, as
+    // the generator chose it for that target (convpipe/layout.h).
     for (size_t v = 0; v < variants.size(); v++) {
         Target t(targets[v]);
         auto layouts = convpipe::schedule::kernel_layouts(g, convpipe::schedule::choose_params(g, file.get(), t), t);
-        f << "const int kBlocks_" << variants[v] << "[] = {";
-        for (size_t i = 0; i < n_in; i++)
-            f << (i ? ", " : "") << convpipe::lower::call_input_layout(call[i], layouts).block;
-        f << (n_in ? "" : "0") << "};\n";
-        f << "const int kRotatedGroups_" << variants[v] << "[] = {";
-        for (size_t i = 0; i < n_in; i++)
-            f << (i ? ", " : "") << convpipe::lower::call_input_layout(call[i], layouts).rotated_group;
-        f << (n_in ? "" : "0") << "};\n";
+        f << "const convpipe::graph::KernelLayout kLayouts_" << variants[v] << "[] = {";
+        for (size_t i = 0; i < n_in; i++) {
+            const convpipe::graph::KernelLayout l = convpipe::lower::call_input_layout(call[i], layouts);
+            f << (i ? ", " : "") << "{" << l.block << ", " << l.rotated_group << ", " << l.groups << ", "
+              << l.group_filters << "}";
+        }
+        f << (n_in ? "" : "{}") << "};\n";
     }
     f << "\n";
     f << "const convpipe::detail::Variant kVariants[] = {\n";
     for (const std::string &v : variants)
         f << "    {\"" << (v == "cuda" ? "cuda" : "x86") << "\", \"" << (v == "cuda" ? "" : v) << "\", &call_" << v
-          << ", CONVPIPE_TARGET_" << v << ", kBlocks_" << v << ", kRotatedGroups_" << v << "},\n";
+          << ", CONVPIPE_TARGET_" << v << ", kLayouts_" << v << "},\n";
     f << "};\n\n";
     f << "const convpipe::detail::Registration kRegistration{\"" << name << "\", kGraph, kVariants, "
       << variants.size() << ", \"" << origin << "\"};\n";

@@ -67,7 +67,8 @@ nlohmann::json Conv2DParams::to_json() const {
             {"kernel_rows_outer", kernel_rows_outer},
             {"channels_per_step", channels_per_step},
             {"vector_floats", vector_floats},
-            {"rotate_groups", rotate_groups}};
+            {"rotate_groups", rotate_groups},
+            {"pad_groups", pad_groups}};
 }
 
 int vector_floats(const Conv2DParams &p, const Target &target) {
@@ -138,6 +139,8 @@ void Conv2DParams::update_from(const nlohmann::json &j, const std::string &where
             flag(parallel);
         } else if (k == "rotate_groups") {
             flag(rotate_groups);
+        } else if (k == "pad_groups") {
+            flag(pad_groups);
         } else if (k == "vector_floats") {
             if (!v.is_number_integer() || (v != 0 && v != 4 && v != 8 && v != 16))
                 throw SpecError(where + ".vector_floats: expected 0 (the target's), 4, 8 or 16, got " + v.dump());
@@ -146,7 +149,7 @@ void Conv2DParams::update_from(const nlohmann::json &j, const std::string &where
             throw SpecError(where + ": unknown schedule parameter '" + k +
                             "' (known: template, vectorize, accumulate, block_c, block_x, block_y, rows, chunk_c, "
                             "pack_weights, parallel, parallel_channels, channels_inner, flat_positions, kernel_rows_outer, "
-                            "channels_per_step, compute_at, pad, vector_floats, rotate_groups)");
+                            "channels_per_step, compute_at, pad, vector_floats, rotate_groups, pad_groups)");
         }
     }
 }
@@ -342,25 +345,95 @@ int64_t row_tasks_wanted(const graph::Layer &layer) {
     return tasks;
 }
 
+namespace {
+
+// The vectors a grouped layer's filters take: their floats (0: the
+// target's) and the filters per group padded to whole vectors (0: none).
+struct GroupVectors {
+    int vector_floats = 0;
+    int padded_filters = 0;
+};
+
+// AVX-512, groups of 8 filters: vectors of 8 floats, each within one
+// group, where 16 would straddle two (each lane then broadcasts its own
+// group's input channel: two loads and a shuffle per step, and LLVM
+// spilled). The rest of the heuristic then runs as for 8-float vectors
+// (AVX2's rules), with AVX-512's 32 registers. ab_static.sh, time vs 16
+// floats, two runs, 1 thread: 3x3 64x64x32->32 in 4 groups, 2 x 14 blocks
+// vs 2 x 13, 0.68, 0.66. Groups of as many input channels as filters are
+// summed over rotated groups in whole vectors instead (conv2d_heuristic).
+//   Other groups of 3 or more filters over 2 or more input channels that
+// do not fill whole vectors (and are not rotated): the vector width, of
+// the target's, a half or a quarter, that wastes the least of the FMA
+// peak, its lanes past the group's filters counted as waste (the
+// narrowest where they tie), with the filters per group padded to whole
+// vectors (Conv2DParams::pad_groups) where they are not. Vectors
+// straddling groups gather each lane's input channel per step, which
+// Halide and LLVM made very slow for some of them. bench_layers, 1
+// thread, ms, gathered -> padded (ratio to oneDNN after): 3x3
+// 28x28x192->192 in 8 groups (24 filters, padded to 32) 20.1 -> 0.49;
+// 35x33x1024->768 in 64 groups (12 filters to 16) 79.4 -> 2.51 (1.51x);
+// 3x3/2 48x48x48->24 in 4 groups (6 filters to 8, vectors of 8) 0.70
+// -> 0.050; 28x28x96->96 in 4 groups (24 to 32) 0.41 -> 0.24;
+// 56x56x48->48 in 2 groups 0.53 -> 0.49; 35x35x96->96 in 32 groups (3 to
+// 4, vectors of 4) 1.28 -> 0.42. 19x19x384->256 in 64 groups (4 filters
+// over 6 channels) takes vectors of 4 unpadded: 0.36 -> 0.21. Not groups
+// of 2 (3x3 56x56x64 in 32 groups, padded to 4: 0.071 -> 0.70), nor
+// groups of 4 or more vectors.
+GroupVectors group_vectors(const graph::Layer &layer, const Target &target) {
+    const graph::Conv2D &c = layer.conv;
+    const int natural = target.natural_vector_size<float>();
+    const int registers = natural >= 16 ? 32 : 16;
+    const int64_t f = c.groups > 1 ? c.filters / c.groups : 0, cin_group = layer.in_channels / c.groups;
+    if (registers == 32 && f == 8) return {8, 0};
+    const bool rotated = cin_group >= 4 && can_rotate_groups(layer, natural);
+    if (c.groups <= 1 || f < 3 || f % natural == 0 || f >= 4 * natural || cin_group < 2 || rotated) return {};
+    GroupVectors best;
+    double best_share = 0;
+    for (int V = std::max(4, natural / 4); V <= natural; V *= 2) {
+        if (c.filters < V) continue;
+        const int64_t padded = (f + V - 1) / V * V;
+        const double share = double(V) / natural * double(f) / double(padded);
+        if (share > best_share * 1.0001 && padded <= 4 * V) {
+            best_share = share;
+            best = {V == natural ? 0 : V, padded == f ? 0 : static_cast<int>(padded)};
+        }
+    }
+    return best;
+}
+
+Conv2DParams heuristic_for(const graph::Layer &layer, const Target &target, int vector_floats, bool whole_groups);
+
+}  // namespace
+
 Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
+    const GroupVectors vectors = group_vectors(layer, target);
+    if (vectors.padded_filters == 0) return heuristic_for(layer, target, vectors.vector_floats, false);
+    // Padded groups: the blocks of the layer with its groups' filters
+    // padded, each block of whole groups.
+    graph::Layer padded = layer;
+    padded.conv.filters = layer.conv.groups * vectors.padded_filters;
+    padded.output.shape[3] = padded.conv.filters;
+    Conv2DParams p = heuristic_for(padded, target, vectors.vector_floats, true);
+    p.pad_groups = true;
+    const int V = vector_floats(p, target);
+    if (!pads_groups(layer, p, target) || V * std::min<int64_t>(p.block_c, padded.conv.filters / V) %
+                                                   vectors.padded_filters != 0)
+        return heuristic_for(layer, target, vectors.vector_floats, false);
+    return p;
+}
+
+namespace {
+
+// The heuristic for vectors of `vector_floats` floats (0: the target's),
+// with register blocks of whole groups where asked (padded groups).
+Conv2DParams heuristic_for(const graph::Layer &layer, const Target &target, int vector_floats_, bool whole_groups) {
     const graph::Conv2D &c = layer.conv;
     Conv2DParams p;
     // AVX-512 (any of Halide's avx512* features: 16 floats per vector) has
     // 32 vector registers; AVX2 and SSE have 16.
     const int registers = target.natural_vector_size<float>() >= 16 ? 32 : 16;
-    // AVX-512, groups of 8 filters: vectors of 8 floats, each within one
-    // group, where 16 would straddle two (each lane then broadcasts its own
-    // group's input channel: two loads and a shuffle per step, and LLVM
-    // spilled). The rest of the heuristic then runs as for 8-float vectors
-    // (AVX2's rules), with AVX-512's 32 registers. ab_static.sh, time vs
-    // 16 floats, two runs, 1 thread: 3x3 64x64x32->32 in 4 groups, 2 x 14
-    // blocks vs 2 x 13, 0.68, 0.66. Not for groups of 24 (3 x 8 either
-    // way): 3x3 28x28x96->96 in 4 groups 1.00, 1.00 (2 threads 1.00,
-    // 1.00); 56x56x48->48 in 2 groups 1.02, 1.05 (1.04, 1.04). Groups of
-    // as many input channels as filters are summed over rotated groups in
-    // whole vectors instead (below).
-    const int64_t filters_per_group = c.filters / c.groups;
-    if (registers == 32 && c.groups > 1 && filters_per_group == 8) p.vector_floats = 8;
+    p.vector_floats = vector_floats_;
     const int V = vector_floats(p, target);
     const bool wide = V >= 16;
     const int64_t F = c.filters;
@@ -441,6 +514,7 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
         // (Where a group holds part-vectors, vectors straddle groups anyway.)
         auto within_groups = [&](int bc) {
             const int64_t cb = int64_t(bc) * V;
+            if (whole_groups) return cb % per_group == 0;
             return c.groups == 1 || per_group % V != 0 || per_group % cb == 0 || cb % per_group == 0;
         };
         // AVX2, filters padded to 2 or 3 vectors (9-23 filters): every block
@@ -1296,7 +1370,7 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
     // rotations: 3x3 56x56x64 in 32 groups 0.071 -> 0.12 ms; 112x112x64
     // 0.34 -> 0.62; 14x14x64 0.0076 -> 0.012.
     const int64_t group_channels = layer.in_channels / c.groups;
-    if (p.accumulate == "tile" && p.vectorize == "c" && group_channels >= 4 &&
+    if (p.accumulate == "tile" && p.vectorize == "c" && group_channels >= 4 && !whole_groups &&
         can_rotate_groups(layer, target.natural_vector_size<float>())) {
         const int64_t G = group_channels;
         p.rotate_groups = true;
@@ -1321,6 +1395,8 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
     return p;
 }
 
+}  // namespace
+
 int input_lanes(const graph::Layer &layer, int V) {
     const int64_t cin_group = layer.in_channels / layer.conv.groups;
     if (layer.conv.filters >= V) return 0;
@@ -1340,13 +1416,30 @@ bool pads_filters(const graph::Layer &layer, const Conv2DParams &p, int V) {
            F % V != 0;
 }
 
+int padded_group_filters(const graph::Layer &layer, int V) {
+    const graph::Conv2D &c = layer.conv;
+    if (c.groups <= 1 || c.filters < V) return 0;
+    const int64_t per_group = c.filters / c.groups;
+    return per_group % V == 0 ? 0 : static_cast<int>((per_group + V - 1) / V * V);
+}
+
+bool pads_groups(const graph::Layer &layer, const Conv2DParams &p, const Target &target) {
+    const int V = vector_floats(p, target);
+    return p.pad_groups && p.vectorize == "c" && p.accumulate == "tile" && padded_group_filters(layer, V) > 0 &&
+           !rotates_groups(layer, p, target) && !sums_flat_positions(layer, p, target);
+}
+
 namespace {
 
 // Output channels per register block: block_c vectors, at most the filters
-// (rounded up to whole vectors where the filters are padded).
-int channel_block(const Conv2DParams &p, const graph::Layer &layer, int V) {
+// (rounded up to whole vectors where the filters are padded, or to whole
+// vectors per group where the groups are: channels of the sum, then).
+int channel_block(const Conv2DParams &p, const graph::Layer &layer, const Target &target) {
+    const int V = vector_floats(p, target);
     const int64_t F = layer.conv.filters;
-    const int64_t vectors = pads_filters(layer, p, V) ? (F + V - 1) / V : F / V;
+    const int64_t vectors = pads_filters(layer, p, V)       ? (F + V - 1) / V
+                            : pads_groups(layer, p, target) ? layer.conv.groups * padded_group_filters(layer, V) / V
+                                                            : F / V;
     return V * std::max(1, std::min<int>(p.block_c, static_cast<int>(vectors)));
 }
 
@@ -1357,7 +1450,15 @@ int kernel_block(const graph::Layer &layer, const Conv2DParams &p, const Target 
     const int64_t F = layer.conv.filters;
     // Padded filters: stored in blocks of the register block's channels, so
     // that every register block reads one block, whole.
-    if (pads_filters(layer, p, V)) return channel_block(p, layer, V);
+    if (pads_filters(layer, p, V)) return channel_block(p, layer, target);
+    // Padded groups: blocks of the register block's channels where they
+    // divide the padded filters (the last block shifted over whole groups
+    // may then read two), else of one vector.
+    if (pads_groups(layer, p, target)) {
+        const int cb = channel_block(p, layer, target);
+        if (!p.pack_weights) return 0;
+        return layer.conv.groups * padded_group_filters(layer, V) % cb == 0 ? cb : V;
+    }
     if (!p.pack_weights || p.vectorize != "c" || F < V || F % V != 0) return 0;
     // Blocks of one vector: a register block of bc vectors then reads bc
     // streams, whole blocks apart (KH*KW*Cin*V floats). With AVX-512 that
@@ -1366,7 +1467,7 @@ int kernel_block(const graph::Layer &layer, const Conv2DParams &p, const Target 
     // (as the templates split them) go in one block, one stream, when they
     // divide the filters. With AVX2 on Zen 3 one-vector blocks measured
     // faster (3x3 56x56x64: 2.53 ms vs 2.62 in blocks of 16).
-    const int64_t cb = channel_block(p, layer, V);
+    const int64_t cb = channel_block(p, layer, target);
     return static_cast<int>(V >= 16 && F % cb == 0 ? cb : V);
 }
 
@@ -1497,7 +1598,7 @@ void schedule_channels(lower::LayerStage &s, Func store, bool is_output, const C
     const graph::Conv2D &cp = s.layer->conv;
     const int64_t F = cp.filters;
     const int64_t cin_group = s.layer->in_channels / cp.groups;
-    const int cb = channel_block(p, *s.layer, V);
+    const int cb = channel_block(p, *s.layer, target);
     const int bx = std::max(1, p.block_x);
     Var co("co"), ci("ci"), yo("yo"), yi("yi"), t("t");
     RVar rc = s.r.x, rkx = s.r.y, rky = s.r.z;
@@ -1579,7 +1680,7 @@ void schedule_channels_tile(lower::LayerStage &s, Func store, bool is_output, co
     const lower::Dims &d = lower::dims();
     const int V = vector_floats(p, target);
     const int64_t F = s.layer->conv.filters;
-    const int cb = channel_block(p, *s.layer, V);
+    const int cb = channel_block(p, *s.layer, target);
     const int bx = std::max(1, p.block_x);
     Var co("co"), ci("ci"), xo("xo"), xi("xi"), yo("yo"), yi("yi"), yio("yio"), yii("yii"), t("t");
     RVar rc = s.r.x, rkx = s.r.y, rky = s.r.z;
@@ -1632,16 +1733,35 @@ void schedule_channels_tile(lower::LayerStage &s, Func store, bool is_output, co
     // 3x3 20x20x40->20 0.75x -> 0.90-0.94x, 1x1 20x20x256->20 0.81x ->
     // 1.06x, 20x20x256->36 0.93x -> 1.01x.
     const bool shifted_last_vector = padded_filters && is_output && F % cb >= V && !guarded_columns;
-    Var cv("cv"), cvo("cvo");
+    Var cv("cv"), cvo("cvo"), gc("gc"), gi("gi"), j("j");
+    // Padded groups (s.group_filters): the store's channels in groups of
+    // the layer's f filters, blocks of whole groups (shifted inwards by
+    // whole groups), each group's filters one vector of f lanes: the sum
+    // holds them at the start of the group's padded filters, so they load
+    // as one dense part-vector (no gathers).
+    const int padded_group = s.group_filters;
+    const int group_f = static_cast<int>(F / s.layer->conv.groups);
     // Flat positions (s.flat_width): the sum is computed per task and
     // channel block, its register blocks running through the task's
     // positions in order, across row ends, so only the task's last block
     // is short; the store then reads it back, whole rows at a time.
     const bool flat = s.flat_width > 0;
+    // The channel loops inside the block loop co, innermost first.
+    const std::vector<VarOrRVar> lanes =
+        padded_group > 0 ? std::vector<VarOrRVar>{j, gi} : std::vector<VarOrRVar>{ci};
+    auto with_lanes = [&](std::vector<VarOrRVar> outer) {
+        outer.insert(outer.begin(), lanes.begin(), lanes.end());
+        return outer;
+    };
     auto tile = [&](Stage st, int x_factor, int r, int y_factor) {
         const TailStrategy column_tail =
             guarded_columns && x_factor == bx ? TailStrategy::GuardWithIf : TailStrategy::ShiftInwards;
-        if (shifted_last_vector)
+        if (padded_group > 0)
+            st.split(d.c, gc, j, group_f, TailStrategy::RoundUp)
+                .split(gc, co, gi, cb / padded_group, TailStrategy::ShiftInwards)
+                .vectorize(j)
+                .unroll(gi);
+        else if (shifted_last_vector)
             st.split(d.c, cv, ci, V, TailStrategy::ShiftInwards)
                 .split(cv, co, cvo, cb / V, TailStrategy::GuardWithIf)
                 .unroll(cvo);
@@ -1670,17 +1790,18 @@ void schedule_channels_tile(lower::LayerStage &s, Func store, bool is_output, co
             .split(d.y, yo, yi, r, TailStrategy::ShiftInwards)
             .split(yi, yio, yii, y_factor, TailStrategy::ShiftInwards);
         if (channel_tasks) {
-            st.reorder(ci, xi, yii, xo, yio, co, yo, d.n).fuse(co, yo, t).fuse(t, d.n, t);
+            st.reorder(with_lanes({xi, yii, xo, yio, co, yo, d.n})).fuse(co, yo, t).fuse(t, d.n, t);
         } else {
-            if (p.channels_inner) st.reorder(ci, xi, yii, co, xo, yio, yo, d.n);
-            else st.reorder(ci, xi, yii, xo, co, yio, yo, d.n);
+            if (p.channels_inner) st.reorder(with_lanes({xi, yii, co, xo, yio, yo, d.n}));
+            else st.reorder(with_lanes({xi, yii, xo, co, yio, yo, d.n}));
             // Inside a consumer's task the rows asked for vary (fewer at the
             // image's edges), and a row loop fused with the image loop
             // would leave Halide unable to bound the image: there the two
             // stay apart (as in schedule_channels).
             if (!pad_at) st.fuse(yo, d.n, t);
         }
-        st.vectorize(ci, V).unroll(ci).unroll(xi).unroll(yii);
+        if (padded_group == 0) st.vectorize(ci, V).unroll(ci);
+        st.unroll(xi).unroll(yii);
         // A row's few column blocks unrolled: each copy's window columns
         // then test constants, which Halide peels where the block meets
         // the padding and drops elsewhere (skips_padding_columns).
@@ -1749,6 +1870,9 @@ void schedule_channels_tile(lower::LayerStage &s, Func store, bool is_output, co
             .unroll(d.x)
             .unroll(d.y);
     }
+    // Padded groups: the sum for the block's whole groups, from the first
+    // group's start (the store's channels would ask for less of the last).
+    if (padded_group > 0) s.conv.bound_extent(d.c, cb);
     if (padded_filters) {
         s.conv.bound_extent(d.c, cb);
         // The bias with zeros past the filters, once per call, up to the

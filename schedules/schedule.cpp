@@ -152,6 +152,20 @@ GraphParams choose_params(const graph::Graph &graph, const ScheduleFile *file, c
                                         "no flat positions, and groups of as many filters as input channels, "
                                         "fewer than a vector's floats (" +
                                 std::to_string(vector_floats(p, target)) + ") and dividing them");
+            if (entry.contains("pad_groups") && p.pad_groups && !pads_groups(l, p, target))
+                throw SpecError(where + ".pad_groups: needs \"accumulate\": \"tile\", \"vectorize\": \"c\", no "
+                                        "flat positions or rotated groups, at least a vector's filters (" +
+                                std::to_string(vector_floats(p, target)) +
+                                " floats) and groups whose filters do not fill whole vectors");
+            if (pads_groups(l, p, target)) {
+                const int V = vector_floats(p, target), padded = padded_group_filters(l, V);
+                const int64_t vectors = l.conv.groups * padded / V;
+                if (V * std::min<int64_t>(p.block_c, vectors) % padded != 0)
+                    throw SpecError(where + ": groups padded to " + std::to_string(padded) +
+                                    " filters need register blocks of whole groups: block_c a multiple of " +
+                                    std::to_string(padded / V) + " (vectors of " + std::to_string(V) +
+                                    " floats), got " + std::to_string(p.block_c));
+            }
             if (p.compute_at == "consumer" && !fusable_consumer(graph, l))
                 throw SpecError(where + ".compute_at: \"consumer\" needs a layer that is not a pipeline output and "
                                         "is read by exactly one layer, a Conv2D");
@@ -167,9 +181,12 @@ lower::KernelLayouts kernel_layouts(const graph::Graph &graph, const GraphParams
     for (const graph::Layer &l : graph.layers)
         if (l.kind == graph::OpKind::Conv2D) {
             const Conv2DParams &p = params.at(l.name);
+            const bool padded = pads_groups(l, p, target);
             const graph::KernelLayout layout{
                 kernel_block(l, p, target),
-                rotates_groups(l, p, target) ? static_cast<int>(l.in_channels / l.conv.groups) : 0};
+                rotates_groups(l, p, target) ? static_cast<int>(l.in_channels / l.conv.groups) : 0,
+                padded ? static_cast<int>(l.conv.groups) : 0,
+                padded ? padded_group_filters(l, vector_floats(p, target)) : 0};
             if (!layout.is_keras()) layouts[l.name] = layout;
         }
     return layouts;
@@ -181,7 +198,8 @@ lower::SumForms sum_forms(const graph::Graph &graph, const GraphParams &params, 
         if (l.kind == graph::OpKind::Conv2D) {
             const Conv2DParams &p = params.at(l.name);
             forms[l.name] = {sums_flat_positions(l, p, target), skips_padding_rows(l, p, target),
-                             skips_padding_columns(l, p, target), rotates_groups(l, p, target)};
+                             skips_padding_columns(l, p, target), rotates_groups(l, p, target),
+                             pads_groups(l, p, target)};
         }
     return forms;
 }

@@ -84,6 +84,34 @@ TEST(KernelLayout, RotatesWithinGroupsThenPacks) {
     EXPECT_THROW(graph::pack_kernel(k, graph::KernelLayout{0, 2}, packed), Error);
 }
 
+// Padded groups: each group's filters first, zeros up to group_filters, then
+// blocks (zeros past the last).
+TEST(KernelLayout, PadsGroupsThenPacks) {
+    // 1x1 window, 2 input channels per group, 3 groups of 2 filters.
+    Tensor k(Shape{1, 1, 2, 6});
+    for (int64_t i = 0; i < k.size(); i++) k.data()[i] = static_cast<float>(i + 1);
+    const graph::KernelLayout layout{0, 0, 3, 4};
+    EXPECT_EQ(graph::packed_kernel_shape(k.shape(), layout), (Shape{1, 1, 2, 12}));
+    Tensor plain(graph::packed_kernel_shape(k.shape(), layout));
+    graph::pack_kernel(k, layout, plain);
+    // Row ci of Keras's: filters ci*6 + 1 .. ci*6 + 6, groups of 2.
+    const std::vector<float> want_plain{1, 2, 0, 0, 3, 4, 0, 0, 5, 6, 0, 0, 7, 8, 0, 0, 9, 10, 0, 0, 11, 12, 0, 0};
+    EXPECT_EQ(std::vector<float>(plain.data(), plain.data() + plain.size()), want_plain);
+    const graph::KernelLayout blocked{8, 0, 3, 4};
+    Tensor packed(graph::packed_kernel_shape(k.shape(), blocked));
+    EXPECT_EQ(packed.shape(), (Shape{2, 1, 1, 2, 8}));
+    graph::pack_kernel(k, blocked, packed);
+    const std::vector<float> want_packed{1, 2, 0, 0, 3, 4, 0, 0, 7, 8, 0, 0, 9, 10, 0, 0,
+                                         5, 6, 0, 0, 0, 0, 0, 0, 11, 12, 0, 0, 0, 0, 0, 0};
+    EXPECT_EQ(std::vector<float>(packed.data(), packed.data() + packed.size()), want_packed);
+    // Groups that do not split the filters, or hold more than the padding.
+    Tensor out(Shape{1, 1, 2, 12});
+    EXPECT_THROW(graph::pack_kernel(k, graph::KernelLayout{0, 0, 4, 3}, out), Error);
+    EXPECT_THROW(graph::pack_kernel(k, graph::KernelLayout{0, 0, 2, 2}, out), Error);
+    EXPECT_THROW(graph::pack_kernel(k, graph::KernelLayout{0, 2, 3, 4}, out), Error);
+    EXPECT_THROW(graph::pack_kernel(k, layout, packed), Error);   // the wrong buffer
+}
+
 TEST(Bind, BoundWeightsMatchReferenceAndRebindingReplacesThem) {
     Pipeline p = Pipeline::open("aot_packed", Device::CPU);
     const graph::Graph &g = p.graph();
@@ -321,4 +349,122 @@ TEST(Bind, RotatedGroupsRefusedWhereTheyDoNotApply) {
             EXPECT_THAT(std::string(e.what()), HasSubstr("rotate_groups")) << params;
         }
     }
+}
+
+// Groups whose filters do not fill whole vectors, summed over them padded
+// to whole vectors (12 filters over 16 channels, 6 over 8 strided, 3 over
+// 3, 20 over 20 in blocks of one and of two groups), against the
+// reference: baked and run-time weights, the heuristic's schedule and
+// others (the padded copy, row tasks, channel tasks, no padding).
+TEST(Bind, PaddedGroupsMatchReference) {
+    fs::path dir = fs::path(::testing::TempDir()) / "convpipe_padded_groups";
+    fs::create_directories(dir);
+    const int natural = Halide::get_jit_target_from_environment().natural_vector_size<float>();
+    struct Case {
+        int in, filters, groups, stride;
+        bool bias;
+    };
+    for (const Case &c : {Case{32, 24, 2, 1, true}, Case{24, 18, 3, 2, true}, Case{12, 12, 4, 1, true},
+                          Case{40, 40, 2, 1, false}}) {
+        const int f = c.filters / c.groups;
+        // Vectors of 8 floats (or the target's, if fewer): the padded
+        // group's vectors, one block of each and of two groups.
+        const int V = std::min(8, natural), vectors = (f + V - 1) / V;
+        const std::string name = std::to_string(c.in) + "->" + std::to_string(c.filters) + " in " +
+                                 std::to_string(c.groups) + " groups, stride " + std::to_string(c.stride);
+        auto spec = [&](bool baked) {
+            return R"({"name": "padded", "input": {"name": "x", "shape": [null, 11, 13, )" + std::to_string(c.in) +
+                   R"(]}, "layers": [{"type": "Conv2D", "name": "conv", "filters": )" + std::to_string(c.filters) +
+                   R"(, "kernel_size": 3, "strides": )" + std::to_string(c.stride) +
+                   R"(, "padding": "same", "groups": )" + std::to_string(c.groups) + R"(, "use_bias": )" +
+                   (c.bias ? "true" : "false") + R"(, "activation": "relu")" +
+                   (baked ? std::string(R"(, "kernel": {"npy": "k.npy"})") + (c.bias ? R"(, "bias": {"npy": "b.npy"})" : "")
+                          : "") +
+                   "}]}";
+        };
+        std::ofstream(dir / "runtime.json") << spec(false);
+        const graph::Graph runtime = graph::load_spec((dir / "runtime.json").string());
+        std::vector<Tensor> in = tests::random_call_inputs(runtime, Shape{2, 11, 13, c.in}, 60 + c.in);
+        save_npy(in[1], (dir / "k.npy").string());
+        if (c.bias) save_npy(in[2], (dir / "b.npy").string());
+        std::ofstream(dir / "baked.json") << spec(true);
+        const std::vector<Tensor> expected = reference::run(runtime, in);
+        const std::string vf = R"("pad_groups": true, "vector_floats": )" + std::to_string(V);
+        const std::string one = std::to_string(vectors), two = std::to_string(2 * vectors);
+        for (const std::string &params :
+             {std::string(), "{" + vf + R"(, "block_c": )" + one + R"(, "block_x": 3})",
+              "{" + vf + R"(, "block_c": )" + two + R"(, "block_x": 2, "rows": 4, "pad": "copy"})",
+              "{" + vf + R"(, "block_c": )" + one + R"(, "block_x": 5, "parallel_channels": true, "pad": "in_place"})",
+              "{" + vf + R"(, "block_c": )" + one + R"(, "block_x": 4, "channels_inner": true})",
+              std::string(R"({"pad_groups": false})")}) {
+            std::string file;
+            if (!params.empty()) {
+                file = (dir / "schedule.json").string();
+                std::ofstream(file) << R"({"layers": {"conv": )" << params << "}}";
+            }
+            if (params.find("true") != std::string::npos)
+                EXPECT_THAT(describe_schedule(runtime, file), HasSubstr("filters of each group padded to"));
+            // Baked weights (laid out at generation) for two schedules.
+            for (bool baked : {false, true}) {
+                if (baked && params.find("block_x\": 3") == std::string::npos && !params.empty()) continue;
+                CompileOptions options;
+                options.schedule_file = file;
+                Pipeline p = compile_spec((dir / (baked ? "baked.json" : "runtime.json")).string(), options);
+                expect_outputs(baked ? p.run({in[0]}) : p.run(in), expected,
+                               std::string(baked ? "baked" : "run-time") + ", " + name + " " + params);
+            }
+        }
+    }
+}
+
+// Padded groups computed inside their consumer's tasks, at any size.
+TEST(Bind, PaddedGroupsInTheirConsumersTasksMatchReference) {
+    const graph::Graph g = graph::parse_spec(
+        R"({"name": "padded_fused", "input": {"name": "x", "shape": [null, null, null, 32]}, "layers": [
+            {"type": "Conv2D", "name": "grouped", "filters": 24, "kernel_size": 3, "padding": "same", "groups": 2,
+             "activation": "relu"},
+            {"type": "Conv2D", "name": "expand", "filters": 64, "kernel_size": 1}]})",
+        "padded_fused", ".");
+    const fs::path file = fs::path(::testing::TempDir()) / "padded_fused_schedule.json";
+    std::ofstream(file) << R"({"layers": {"grouped": {"accumulate": "tile", "pad_groups": true, "vector_floats": 8,
+        "block_c": 2, "block_x": 4, "compute_at": "consumer"}}})";
+    const std::string described = describe_schedule(g, file.string());
+    EXPECT_THAT(described, HasSubstr("filters of each group padded to 16"));
+    EXPECT_THAT(described, HasSubstr(R"("compute_at":"consumer")"));
+    CompileOptions options;
+    options.schedule_file = file.string();
+    Pipeline p = compile_graph(g, options);
+    for (const Shape &shape : {Shape{1, 1, 1, 32}, Shape{1, 6, 5, 32}, Shape{2, 17, 13, 32}}) {
+        std::vector<Tensor> in = tests::random_call_inputs(g, shape, 19);
+        expect_outputs(p.run(in), reference::run(g, in), "fused, " + shape_to_string(shape));
+    }
+}
+
+// A schedule file may not ask for padded groups where they do not apply, nor
+// for register blocks that split a padded group.
+TEST(Bind, PaddedGroupsRefusedWhereTheyDoNotApply) {
+    fs::path dir = fs::path(::testing::TempDir()) / "convpipe_padded_refused";
+    fs::create_directories(dir);
+    auto refused = [&](const std::string &layer, const std::string &params, const std::string &message) {
+        std::ofstream(dir / "spec.json") << R"({"name": "refused", "input": {"name": "x", "shape": [null, 8, 8, 48]},
+            "layers": [)" << layer << "]}";
+        const graph::Graph g = graph::load_spec((dir / "spec.json").string());
+        std::ofstream(dir / "schedule.json") << R"({"layers": {"conv": )" << params << "}}";
+        try {
+            describe_schedule(g, (dir / "schedule.json").string());
+            ADD_FAILURE() << "expected an error for " << params << " on " << layer;
+        } catch (const SpecError &e) {
+            EXPECT_THAT(std::string(e.what()), HasSubstr(message)) << params;
+        }
+    };
+    const std::string dense = R"({"type": "Conv2D", "name": "conv", "filters": 32, "kernel_size": 3})";
+    const std::string whole = R"({"type": "Conv2D", "name": "conv", "filters": 32, "kernel_size": 3, "groups": 2})";
+    const std::string padded = R"({"type": "Conv2D", "name": "conv", "filters": 24, "kernel_size": 3, "groups": 2})";
+    refused(dense, R"({"pad_groups": true})", "pad_groups");
+    refused(whole, R"({"pad_groups": true, "vector_floats": 8})", "pad_groups");
+    refused(padded, R"({"pad_groups": true, "vector_floats": 8, "accumulate": "rows"})", "pad_groups");
+    refused(padded, R"({"pad_groups": true, "vector_floats": 8, "flat_positions": true})", "pad_groups");
+    refused(padded, R"({"pad_groups": 1})", "pad_groups");
+    // 12 filters per group padded to 16: blocks of 2 vectors of 8, not 1.
+    refused(padded, R"({"pad_groups": true, "vector_floats": 8, "block_c": 1})", "whole groups");
 }

@@ -786,6 +786,43 @@ TEST(Heuristic, GroupsOfAsManyFiltersAsChannelsRotate) {
     EXPECT_FALSE(params_for("1x56x56x64->64 3x3", avx512).rotate_groups);
 }
 
+// Groups whose filters do not fill whole vectors: the vector width that
+// wastes the least, the groups' filters padded to it where they do not
+// fill it, in blocks of whole padded groups. Not groups of 2, nor rotated
+// groups, nor depthwise multipliers.
+TEST(Heuristic, GroupsShortOfWholeVectorsArePadded) {
+    const char *avx512 = kAvx512, *avx2 = "x86-64-linux-avx2-fma";
+    auto padded = [](const char *notation, const char *target, int vector_floats, int group_filters) {
+        const schedule::Conv2DParams p = params_for(notation, target);
+        SCOPED_TRACE(std::string(notation) + " " + target + ": " + p.to_json().dump());
+        EXPECT_TRUE(p.pad_groups);
+        EXPECT_EQ(p.vector_floats, vector_floats);
+        EXPECT_EQ(p.accumulate, "tile");
+        const int V = vector_floats > 0 ? vector_floats : Halide::Target(target).natural_vector_size<float>();
+        EXPECT_EQ(p.block_c * V % group_filters, 0);
+    };
+    padded("1x35x33x1024->768 3x3 g64", avx512, 0, 16);
+    padded("1x28x28x192->192 3x3 g8", avx512, 0, 32);
+    padded("1x28x28x96->96 3x3 g4", avx512, 0, 32);
+    padded("1x48x48x48->24 3x3 s2 g4", avx512, 8, 8);
+    padded("1x35x35x96->96 3x3 g32", avx512, 4, 4);
+    padded("1x35x33x1024->768 3x3 g64", avx2, 0, 16);
+    padded("1x40x40x40->40 3x3 g2", avx2, 0, 24);
+    auto plain = [](const char *notation, const char *target, int vector_floats) {
+        const schedule::Conv2DParams p = params_for(notation, target);
+        SCOPED_TRACE(std::string(notation) + " " + target + ": " + p.to_json().dump());
+        EXPECT_FALSE(p.pad_groups);
+        EXPECT_EQ(p.vector_floats, vector_floats);
+    };
+    plain("1x19x19x384->256 3x3 g64", avx512, 4);   // 4 filters per group: whole vectors of 4
+    plain("1x56x56x64->64 3x3 g32", avx512, 0);     // groups of 2
+    plain("1x56x56x128->128 3x3 g32", avx512, 0);   // rotated
+    plain("1x28x28x96->96 3x3 g3", avx512, 0);      // 32 per group
+    plain("1x28x28x96->96 3x3 g4", avx2, 0);        // 24 per group: 3 vectors of 8
+    plain("1x60x60x224->448 7x7 g224", avx512, 0);  // a depthwise multiplier
+    plain("1x64x64x32->32 3x3 g4", avx2, 0);        // groups of 8 on AVX2
+}
+
 // AVX-512 batches of 3x3 layers: fewer, taller row tasks per image, while
 // the batch still gives 16 tasks or more; one image keeps eight.
 TEST(Heuristic, Avx512BatchesTakeTallerRowTasks) {

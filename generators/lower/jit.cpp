@@ -181,10 +181,16 @@ std::string describe_schedule(const graph::Graph &g, const std::string &schedule
         if (l.kind != graph::OpKind::Conv2D) continue;
         bool from_file = file && file->layers.contains(l.name);
         std::string origin = from_file ? "schedule file" : "heuristic";
-        if (int b = schedule::kernel_block(l, params.at(l.name), target)) {
+        const schedule::Conv2DParams &p = params.at(l.name);
+        const int padded_group = schedule::pads_groups(l, p, target)
+                                     ? schedule::padded_group_filters(l, schedule::vector_floats(p, target))
+                                     : 0;
+        if (padded_group > 0) origin += "; filters of each group padded to " + std::to_string(padded_group);
+        if (int b = schedule::kernel_block(l, p, target)) {
             origin += "; kernel stored in blocks of " + std::to_string(b) + " filters";
-            const int64_t padded = graph::packed_kernel_shape(l.conv.kernel.shape, b)[0] * b;
-            if (padded != l.conv.filters) origin += ", zero filters up to " + std::to_string(padded);
+            const int64_t stored = padded_group > 0 ? l.conv.groups * padded_group : l.conv.filters;
+            const int64_t padded = (stored + b - 1) / b * b;
+            if (padded != stored) origin += ", zero filters up to " + std::to_string(padded);
         }
         if (schedule::rotates_groups(l, params.at(l.name), target))
             origin += "; sums over rotated groups of " + std::to_string(l.in_channels / l.conv.groups);

@@ -114,6 +114,14 @@ LayerStage lower_conv(const graph::Layer &layer, const InputBinding &in, const I
         throw Error(name + ": sums over rotated groups need groups of as many filters as input channels, a "
                            "kernel rotated within them, and positions in rows");
     const int G = static_cast<int>(cin_group);
+    const bool padded_groups = form.pads_groups;
+    if (padded_groups && (p.groups == 1 || rotated || flat || !layout.pads_groups() || layout.groups != p.groups ||
+                          layout.group_filters < f_group))
+        throw Error(name + ": padded groups need a grouped layer, a kernel padded in its groups, and positions "
+                           "in rows");
+    // Filters per group as the sum runs over them.
+    const int Fg = padded_groups ? layout.group_filters : static_cast<int>(f_group);
+    s.group_filters = padded_groups ? Fg : 0;
 
     // The kernel as kernel(f, ci, kx, ky), whatever its storage: a run-time
     // input or a baked buffer, in Keras's layout or another (laid out here,
@@ -125,7 +133,7 @@ LayerStage lower_conv(const graph::Layer &layer, const InputBinding &in, const I
     if (kernel_in) {
         stored = kernel_in->func;
     } else if (!layout.is_keras()) {
-        Tensor packed(graph::packed_kernel_shape(p.kernel.shape, kernel_block));
+        Tensor packed(graph::packed_kernel_shape(p.kernel.shape, layout));
         graph::pack_kernel(p.kernel.value, layout, packed);
         stored = Func(name + "_kernel_packed");
         stored(_) = weight_buffer(graph::Weight{packed.shape(), true, packed}, name + "_kernel_data")(_);
@@ -150,7 +158,8 @@ LayerStage lower_conv(const graph::Layer &layer, const InputBinding &in, const I
         // packed kernel holds zero filters up to the next whole block, and
         // the bias reads zeros there too, so that register blocks may
         // compute whole blocks (their extra channels are never stored).
-        if (kernel_block > 0 && p.filters % kernel_block != 0) {
+        // (Padded groups add the bias to the group's own filters only.)
+        if (kernel_block > 0 && p.filters % kernel_block != 0 && !padded_groups) {
             Func stored_bias = s.bias;
             const int F = static_cast<int>(p.filters);
             s.bias = Func(name + "_bias_padded");
@@ -162,7 +171,7 @@ LayerStage lower_conv(const graph::Layer &layer, const InputBinding &in, const I
     // (k), and r.x is one step.
     s.r = RDom(0, rotated ? 1 : int(cin_group), 0, p.kernel_w, 0, p.kernel_h, name + "_r");
     Expr ci = s.r.x;
-    if (p.groups > 1) ci = (d.c / int(f_group)) * int(cin_group) + s.r.x;
+    if (p.groups > 1) ci = (d.c / Fg) * int(cin_group) + s.r.x;
     // Flat positions: the output column and row of position pos.
     const int64_t width = layer.output.shape[2];
     if (flat && width <= 0) throw Error(name + ": flat positions need an output width the spec fixes");
@@ -202,8 +211,17 @@ LayerStage lower_conv(const graph::Layer &layer, const InputBinding &in, const I
     }
     std::vector<Var> at = flat ? std::vector<Var>{d.c, d.pos, d.n} : std::vector<Var>{d.c, d.x, d.y, d.n};
     std::vector<Expr> at_expr(at.begin(), at.end());
-    s.conv(at) = p.use_bias ? s.bias(d.c) : Expr(0.0f);
+    s.conv(at) = p.use_bias && !padded_groups ? s.bias(d.c) : Expr(0.0f);
     s.conv(at_expr) += s.kernel(d.c, s.r.x, s.r.y, s.r.z) * s.padded(ci, xi, yi, d.n);
+    if (padded_groups) {
+        // Output channel c is filter c % f of its group, f filters per
+        // group, which the sum holds at c / f * Fg + c % f.
+        const int f = static_cast<int>(f_group);
+        Expr sum = s.conv(d.c / f * Fg + d.c % f, d.x, d.y, d.n);
+        if (p.use_bias) sum = s.bias(d.c) + sum;
+        s.out(d.c, d.x, d.y, d.n) = activate(p.activation, p.alpha, sum);
+        return s;
+    }
 
     Expr sum = flat ? s.conv(d.c, d.x + s.flat_width * d.y, d.n) : s.conv(d.c, d.x, d.y, d.n);
     s.out(d.c, d.x, d.y, d.n) = activate(p.activation, p.alpha, sum);
@@ -222,7 +240,7 @@ graph::KernelLayout call_input_layout(const graph::Value &v, const KernelLayouts
 }
 
 Shape storage_shape(const graph::Value &v, const KernelLayouts &layouts) {
-    return graph::packed_kernel_shape(v.shape, call_input_layout(v, layouts).block);
+    return graph::packed_kernel_shape(v.shape, call_input_layout(v, layouts));
 }
 
 InputBinding bind_input(ImageParam in, const Shape &shape) {

@@ -59,8 +59,7 @@ public:
         : reg_(reg), variants_(std::move(variants)), device_(device) {
         for (const detail::Variant *v : variants_) {
             layouts_.emplace_back();
-            for (size_t i = 0; i < call_inputs; i++)
-                layouts_.back().push_back({v->input_blocks[i], v->input_rotated_groups[i]});
+            layouts_.back().assign(v->input_layouts, v->input_layouts + call_inputs);
         }
     }
 
@@ -268,7 +267,7 @@ void Pipeline::run_into(const std::vector<Tensor> &inputs, std::vector<Tensor> &
     for (size_t i = 0; i < call.size(); i++) {
         st.stored_shapes[i] = st.shapes[i];
         if (layouts[i].is_keras()) continue;
-        graph::packed_kernel_shape(st.shapes[i], layouts[i].block, st.stored_shapes[i]);
+        graph::packed_kernel_shape(st.shapes[i], layouts[i], st.stored_shapes[i]);
         if (!(st.bound[i] && st.packed_layout[i] == layouts[i])) {
             st.packed[i].resize(st.stored_shapes[i]);
             graph::pack_kernel(*st.pointers[i], layouts[i], st.packed[i]);

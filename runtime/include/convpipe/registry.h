@@ -3,6 +3,8 @@
 // convpipe_add_pipeline() carries a small generated source that fills in a
 // Registration and calls register_pipeline() from a static initialiser.
 // Applications never use this header directly.
+#include "convpipe/layout.h"
+
 struct halide_buffer_t;
 
 namespace convpipe::detail {
@@ -15,10 +17,9 @@ struct Variant {
     const char *isa;          // x86: "avx512", "avx2" or "sse41"; cuda: ""
     EntryPoint entry;
     const char *targets;      // the Halide targets it was compiled for
-    // Per call input: the filter block its kernel is packed in and the
-    // groups it is rotated within (convpipe/layout.h), 0 when not.
-    const int *input_blocks;
-    const int *input_rotated_groups;
+    // Per call input: the layout its kernel is stored in (convpipe/layout.h;
+    // Keras's for the other inputs).
+    const graph::KernelLayout *input_layouts;
 };
 
 struct Registration {

@@ -102,6 +102,14 @@ struct Conv2DParams {
     // groups, so the inner loop reads input vectors whole rather than
     // gathering each filter's group channel.
     bool rotate_groups = false;
+    // "tile" only, not with flat positions: grouped layers whose groups'
+    // filters do not fill whole vectors, summed over each group's filters
+    // padded to whole vectors (lower::SumForm::pads_groups): every vector
+    // of filters then lies in one group and broadcasts one input channel
+    // per step, where vectors straddling groups gather each lane's. Each
+    // register block holds whole groups (block_c vectors a multiple of the
+    // padded group's), and the store picks the group's own filters.
+    bool pad_groups = false;
 
     nlohmann::json to_json() const;
     // Overrides from a schedule file entry; unknown keys or bad values throw
@@ -186,9 +194,21 @@ bool pads_filters(const graph::Layer &layer, const Conv2DParams &params, int vec
 // padded (pads_filters); else 0 (Keras's layout).
 int kernel_block(const graph::Layer &layer, const Conv2DParams &params, const Halide::Target &target);
 // Each Conv2D layer's kernel layout: kernel_block's block, rotated within
-// groups where the layer is summed over rotated groups (rotates_groups).
+// groups where the layer is summed over rotated groups (rotates_groups),
+// padded per group where it is summed over padded groups (pads_groups).
 lower::KernelLayouts kernel_layouts(const graph::Graph &graph, const GraphParams &params,
                                     const Halide::Target &target);
+
+// The filters per group a grouped layer's sum runs over with
+// Conv2DParams::pad_groups and vectors of V floats: its filters per group
+// rounded up to whole vectors; 0 where they already are whole vectors, the
+// layer is not grouped, or has fewer filters than a vector.
+int padded_group_filters(const graph::Layer &layer, int vector_width);
+// Whether the tile template sums a layer over padded groups (asked for, with
+// "tile", "vectorize": "c", positions in rows and no rotated groups, where
+// padded_group_filters applies), for lower_graph (lower::SumForm::
+// pads_groups) and the kernel's layout.
+bool pads_groups(const graph::Layer &layer, const Conv2DParams &params, const Halide::Target &target);
 
 // Whether a layer's groups can be rotated (Conv2DParams::rotate_groups)
 // with vectors of V floats: G filters and G input channels per group, G

@@ -53,6 +53,10 @@ struct LayerStage {
     // k, rotated_sums(c, k, x, y, n) the sum k that filter c adds, and
     // kernel(c, k, kx, ky) is indexed so (stored rotated, convpipe/layout.h).
     Halide::Func rotated_sums;
+    // With SumForm::pads_groups: conv(c, x, y, n) runs over each group's
+    // filters padded to group_filters (the kernel's too), without the bias,
+    // which `out` adds to the group's own filters.
+    int group_filters = 0;
     Halide::Expr out_width, out_height;
 };
 
@@ -87,6 +91,13 @@ struct SumForm {
     // rotated within the group (LayerStage::rotated_sums). Not with flat
     // positions.
     bool rotates_groups = false;
+    // Grouped layers whose groups' filters do not fill whole vectors: the
+    // sum runs over each group's filters padded to whole vectors (the
+    // kernel's layout says how many: KernelLayout::group_filters), so that
+    // every vector of filters lies in one group and reads one input channel
+    // at a time, and the output picks each group's own filters from it.
+    // Not with flat positions, nor with rotated groups.
+    bool pads_groups = false;
 };
 using SumForms = std::map<std::string, SumForm>;
 
