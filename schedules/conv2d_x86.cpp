@@ -347,11 +347,13 @@ int64_t row_tasks_wanted(const graph::Layer &layer) {
 
 namespace {
 
-// The vectors a grouped layer's filters take: their floats (0: the
-// target's) and the filters per group padded to whole vectors (0: none).
-struct GroupVectors {
+// The vectors a layer's filters take: their floats (0: the target's) and,
+// for grouped layers, the filters per group padded to whole vectors (0:
+// none).
+struct FilterVectors {
     int vector_floats = 0;
     int padded_filters = 0;
+    bool few_filters = false;   // fewer filters than the target's vector holds
 };
 
 // AVX-512, groups of 8 filters: vectors of 8 floats, each within one
@@ -380,15 +382,32 @@ struct GroupVectors {
 // over 6 channels) takes vectors of 4 unpadded: 0.36 -> 0.21. Not groups
 // of 2 (3x3 56x56x64 in 32 groups, padded to 4: 0.071 -> 0.70), nor
 // groups of 4 or more vectors.
-GroupVectors group_vectors(const graph::Layer &layer, const Target &target) {
+//   AVX-512, 8 to 15 filters over input channels in fours or eights but not
+// sixteens (where "vectorize": "ci" would sum part vectors, 4 or 8 of 16
+// lanes): vectors of 8 filters (the filters padded to whole vectors past
+// 8), the tile template's. bench_layers, ms, 1 thread; 2 threads, before
+// -> after: 3x3 96x96x4->8 0.23 -> 0.071; 0.13 -> 0.038 (0.45x -> 1.2x
+// oneDNN on 1 thread); 64x64x8->8 0.104 -> 0.069; 0.080 -> 0.038; 3x3/2
+// 100x100x4->12 0.081 -> 0.050; 0.073 -> 0.045. Not over sixteens of
+// channels, whose full vectors of input channels do better (2x2
+// 2x48x48x64->12 0.38 vs 0.45; 1x1 73x73x320->12 0.46 vs 0.74), nor over
+// channels in neither (5x5 128x128x2->12 takes vectors of columns: 0.22
+// vs 0.30). Their blocks one row high, the input read in place
+// (scripts/ab_static.sh, 1 thread, 96x96x4->8 in 1 x 16 blocks vs the
+// model's 1 x 15 x 2 over the padded copy: 0.61, 0.64 the time; 64x64x8->8
+// 0.87).
+FilterVectors filter_vectors(const graph::Layer &layer, const Target &target) {
     const graph::Conv2D &c = layer.conv;
     const int natural = target.natural_vector_size<float>();
     const int registers = natural >= 16 ? 32 : 16;
     const int64_t f = c.groups > 1 ? c.filters / c.groups : 0, cin_group = layer.in_channels / c.groups;
     if (registers == 32 && f == 8) return {8, 0};
+    const int lanes = input_lanes(layer, natural);
+    if (natural == 16 && c.groups == 1 && c.filters >= 8 && c.filters < 16 && (lanes == 4 || lanes == 8))
+        return {8, 0, true};
     const bool rotated = cin_group >= 4 && can_rotate_groups(layer, natural);
     if (c.groups <= 1 || f < 3 || f % natural == 0 || f >= 4 * natural || cin_group < 2 || rotated) return {};
-    GroupVectors best;
+    FilterVectors best;
     double best_share = 0;
     for (int V = std::max(4, natural / 4); V <= natural; V *= 2) {
         if (c.filters < V) continue;
@@ -407,7 +426,16 @@ Conv2DParams heuristic_for(const graph::Layer &layer, const Target &target, int 
 }  // namespace
 
 Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
-    const GroupVectors vectors = group_vectors(layer, target);
+    const FilterVectors vectors = filter_vectors(layer, target);
+    if (vectors.few_filters) {
+        Conv2DParams p = heuristic_for(layer, target, vectors.vector_floats, false);
+        if (p.accumulate == "tile" && p.vectorize == "c" && !p.flat_positions) {
+            const int64_t w = layer.output.shape[2];
+            if (p.block_y > 1) p.block_x = static_cast<int>(std::min<int64_t>(16, w > 0 ? w : 16)), p.block_y = 1;
+            p.pad = "in_place";
+        }
+        return p;
+    }
     if (vectors.padded_filters == 0) return heuristic_for(layer, target, vectors.vector_floats, false);
     // Padded groups: the blocks of the layer with its groups' filters
     // padded, each block of whole groups.

@@ -90,7 +90,9 @@ TEST(Heuristic, ChoicesFitTheTemplate) {
             SCOPED_TRACE(where.str());
             const int64_t h = l.output.shape[1];
             if (p.vectorize == "c") {
-                ASSERT_GE(s.f, V);
+                // In the vectors the parameters ask for (vector_floats).
+                const int Vp = schedule::vector_floats(p, target);
+                ASSERT_GE(s.f, Vp);
                 // Accumulators, plus a vector of each input channel's values
                 // where the layer is depthwise (its weights are FMA memory
                 // operands), else block_c weight vectors and a broadcast;
@@ -98,16 +100,21 @@ TEST(Heuristic, ChoicesFitTheTemplate) {
                 // register (one accumulator spills per step), taken where
                 // they save blocks (Avx512FlatBlockShapes).
                 const bool depthwise = s.groups == s.c && s.f == s.c;
-                const bool flat_4x7 = p.flat_positions && p.block_c == 4 && p.block_x == 7 && V == 16;
+                const bool flat_4x7 = p.flat_positions && p.block_c == 4 && p.block_x == 7 && Vp == 16;
                 EXPECT_LE(p.block_c * p.block_x * p.block_y + p.block_c + (depthwise || flat_4x7 ? 0 : 1), registers);
                 // At most the filters, rounded up to whole vectors where
-                // the tile template pads them.
-                const int64_t vectors = schedule::pads_filters(l, p, V) ? (s.f + V - 1) / V : s.f / V;
+                // the tile template pads them (or each group's).
+                const int padded_group = schedule::pads_groups(l, p, target) ? schedule::padded_group_filters(l, Vp) : 0;
+                const int64_t vectors = schedule::pads_filters(l, p, Vp) ? (s.f + Vp - 1) / Vp
+                                        : padded_group > 0               ? s.groups * padded_group / Vp
+                                                                         : s.f / Vp;
                 EXPECT_LE(p.block_c, vectors);
                 // Grouped: a register block stays within one group, or
-                // holds whole groups, wherever the groups hold whole vectors.
-                const int per_group = s.f / s.groups, cb = p.block_c * V;
-                if (s.groups > 1 && per_group % V == 0) EXPECT_TRUE(per_group % cb == 0 || cb % per_group == 0);
+                // holds whole groups, wherever the groups hold whole vectors;
+                // whole padded groups where they are padded.
+                const int per_group = s.f / s.groups, cb = p.block_c * Vp;
+                if (s.groups > 1 && per_group % Vp == 0) EXPECT_TRUE(per_group % cb == 0 || cb % per_group == 0);
+                if (padded_group > 0) EXPECT_EQ(cb % padded_group, 0);
             }
             // Vectors of columns: no more of them than the image holds.
             if (p.vectorize == "x" && l.output.shape[2] > 0)
@@ -120,7 +127,11 @@ TEST(Heuristic, ChoicesFitTheTemplate) {
                 EXPECT_LE(s.f * p.block_x + s.f + 1, registers);
                 EXPECT_LE(p.block_x, l.output.shape[2]);
                 EXPECT_EQ(p.block_y, 1);
-            } else if (schedule::input_lanes(l, V) > 0) {
+            } else if (schedule::input_lanes(l, V) > 0 &&
+                       !(V == 16 && p.vectorize == "c" && schedule::vector_floats(p, target) == 8 &&
+                         schedule::input_lanes(l, V) < 16)) {
+                // (AVX-512 layers whose lanes would be part vectors take
+                // vectors of 8 filters: Avx512FewFiltersOverFewChannels...)
                 ADD_FAILURE() << "lanes of input channels fit, and were not taken";
             }
             if (p.block_y > 1) {
@@ -821,6 +832,24 @@ TEST(Heuristic, GroupsShortOfWholeVectorsArePadded) {
     plain("1x28x28x96->96 3x3 g4", avx2, 0);        // 24 per group: 3 vectors of 8
     plain("1x60x60x224->448 7x7 g224", avx512, 0);  // a depthwise multiplier
     plain("1x64x64x32->32 3x3 g4", avx2, 0);        // groups of 8 on AVX2
+}
+
+// AVX-512, 8 to 15 filters over input channels in fours or eights (not
+// sixteens): vectors of 8 filters in the tile template, one-row blocks,
+// the input in place; over sixteens, vectors of input channels as before.
+TEST(Heuristic, Avx512FewFiltersOverFewChannelsTakeVectorsOfEight) {
+    for (const char *notation : {"1x96x96x4->8 3x3", "1x64x64x8->8 3x3", "1x100x100x4->12 3x3 s2"}) {
+        const schedule::Conv2DParams p = params_for(notation);
+        SCOPED_TRACE(std::string(notation) + ": " + p.to_json().dump());
+        EXPECT_EQ(p.vector_floats, 8);
+        EXPECT_EQ(p.vectorize, "c");
+        EXPECT_EQ(p.accumulate, "tile");
+        EXPECT_EQ(p.block_y, 1);
+        EXPECT_EQ(p.pad, "in_place");
+    }
+    EXPECT_EQ(params_for("2x48x48x64->12 2x2").vectorize, "ci");
+    EXPECT_EQ(params_for("1x73x73x320->12 1x1").vectorize, "ci");
+    EXPECT_EQ(params_for("1x96x96x4->8 3x3", "x86-64-linux-avx2-fma").vector_floats, 0);
 }
 
 // AVX-512 batches of 3x3 layers: fewer, taller row tasks per image, while
