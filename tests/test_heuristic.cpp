@@ -875,6 +875,12 @@ TEST(Heuristic, Avx512FiveVectorsOfFiltersTakeOneBlock) {
         EXPECT_EQ(p.block_c, 5);
         EXPECT_EQ(p.block_x, 5);
     }
+    // Row tasks whose input rows would crowd the block's weights out of
+    // the L2 take fewer rows, not fewer vectors (3 would compute 96
+    // filters for 72).
+    const schedule::Conv2DParams strided = avx512_params({112, 112, 120, 72, 3, 2, 1});
+    EXPECT_EQ(strided.block_c, 5) << strided.to_json().dump();
+    EXPECT_LE(strided.rows, 4) << strided.to_json().dump();
     // Four or six vectors keep blocks of at most four.
     EXPECT_LE(avx512_params({33, 33, 72, 64, 3, 1, 1}).block_c, 4);
     EXPECT_LE(avx512_params({33, 33, 72, 96, 3, 1, 1}).block_c, 4);
