@@ -1303,26 +1303,33 @@ Conv2DParams heuristic_for(const graph::Layer &layer, const Target &target, int 
                 if (wide && !p.parallel_channels && p.rows > 0 && w > 0 && !few_taps(layer)) {
                     const double task_input = 4.0 * double(w * c.stride_w) * double(layer.in_channels) *
                                               double(graph::window_h(c).input_span(p.rows));
-                    // A block of all the filters' five vectors (padded):
-                    // fewer rows per task first, while its weights fit
-                    // beside them, where fewer vectors would leave a last
-                    // block computing padding (3 x 8 blocks: 96 filters for
-                    // 72). ab_static.sh, 1 thread, time vs 3 x 8 in 7-row
-                    // tasks: 3x3/2 112x112x120->72 in 5 x 4 blocks, 2-row
-                    // tasks, 0.83 (5 x 5: 0.85; 5 x 5 in 7 rows: 0.91).
+                    // A block of all the filters' five vectors: fewer rows
+                    // per task first, while its weights fit beside them
+                    // (down to one row, while they fit alone), where fewer
+                    // vectors would leave a last block computing padding or
+                    // a shifted one computing vectors twice (3 x 8 blocks:
+                    // 96 filters for 72; 3 x 9: 6 vectors for 5).
+                    // ab_static.sh, time vs the 3-vector blocks, 1 thread;
+                    // 2 threads: 3x3/2 112x112x120->72 in 5 x 4 blocks,
+                    // 2-row tasks, 0.83 (5 x 5: 0.85; 5 x 5 in 7 rows: 0.91),
+                    // 4-row tasks 0.90; 0.88. 3x3/2 80x33x320->80 (921 KB
+                    // of weights) in 5 x 5, 1-row tasks, 0.83; 0.78 (5-row
+                    // tasks 0.84; 0.64 on this 2 MB L2).
                     auto input_rows = [&](int64_t rows) {
                         return 4.0 * double(w * c.stride_w) * double(layer.in_channels) *
                                double(graph::window_h(c).input_span(rows));
                     };
+                    bool whole_block = false;
                     if (all_vectors > 0 && p.block_c == all_vectors && overflows_l2(p.block_c, task_input)) {
                         int64_t rows = p.rows;
                         while (rows > 1 && overflows_l2(p.block_c, input_rows(rows))) rows--;
-                        if (!overflows_l2(p.block_c, input_rows(rows))) {
+                        if (!overflows_l2(p.block_c, input_rows(rows)) || !overflows_l2(p.block_c, 0)) {
                             p.rows = static_cast<int>(rows_dividing(h, rows));
                             choose_block(1, tiles_guard_columns, p.block_c);
+                            whole_block = true;
                         }
                     }
-                    if (p.block_c > 1 && overflows_l2(p.block_c, input_rows(p.rows))) {
+                    if (!whole_block && p.block_c > 1 && overflows_l2(p.block_c, task_input)) {
                         int bc = p.block_c;
                         while (bc > 1 && (overflows_l2(bc, task_input) || !within_groups(bc))) bc--;
                         choose_block(1, tiles_guard_columns, bc);

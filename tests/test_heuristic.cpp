@@ -881,6 +881,10 @@ TEST(Heuristic, Avx512FiveVectorsOfFiltersTakeOneBlock) {
     const schedule::Conv2DParams strided = avx512_params({112, 112, 120, 72, 3, 2, 1});
     EXPECT_EQ(strided.block_c, 5) << strided.to_json().dump();
     EXPECT_LE(strided.rows, 4) << strided.to_json().dump();
+    // Whose weights alone fit: one-row tasks.
+    const schedule::Conv2DParams heavy = avx512_params({80, 33, 320, 80, 3, 2, 1});
+    EXPECT_EQ(heavy.block_c, 5) << heavy.to_json().dump();
+    EXPECT_EQ(heavy.rows, 1) << heavy.to_json().dump();
     // Four or six vectors keep blocks of at most four.
     EXPECT_LE(avx512_params({33, 33, 72, 64, 3, 1, 1}).block_c, 4);
     EXPECT_LE(avx512_params({33, 33, 72, 96, 3, 1, 1}).block_c, 4);

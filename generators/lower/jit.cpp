@@ -82,6 +82,17 @@ public:
             bindings.push_back(lower::bind_input(params_.back(), stored));
             input_layouts_.push_back(lower::call_input_layout(v, layouts));
         }
+        // Halide's own errors (a schedule it refuses while scheduling or
+        // compiling) are not std::exceptions: they come back as ours.
+        try {
+            compile(g, params, layouts, bindings);
+        } catch (const Halide::Error &e) {
+            throw Error(g.name + ": Halide could not compile the pipeline: " + e.what());
+        }
+    }
+
+    void compile(const graph::Graph &g, const schedule::GraphParams &params, const lower::KernelLayouts &layouts,
+                 const std::vector<lower::InputBinding> &bindings) {
         lower::LoweredGraph lowered = lower::lower_graph(g, bindings, layouts, schedule::sum_forms(g, params, target_));
         const lower::Dims &d = lower::dims();
         std::map<std::string, Func> outputs;
@@ -100,11 +111,7 @@ public:
         // us a call with realize(), 0.7 with the Callable, 0.4 once
         // BufferSet stopped zeroing slots it does not fill).
         std::vector<Argument> arguments(params_.begin(), params_.end());
-        try {
-            callable_ = Halide::Pipeline(funcs).compile_to_callable(arguments, target_);
-        } catch (const Halide::Error &e) {
-            throw Error(g.name + ": Halide could not compile the pipeline: " + e.what());
-        }
+        callable_ = Halide::Pipeline(funcs).compile_to_callable(arguments, target_);
     }
 
     Device device() const override { return Device::CPU; }
