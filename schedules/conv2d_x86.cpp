@@ -378,7 +378,7 @@ struct FilterVectors {
 // 3x3/2 48x48x48->24 in 4 groups (6 filters to 8, vectors of 8) 0.70
 // -> 0.050; 28x28x96->96 in 4 groups (24 to 32) 0.41 -> 0.24;
 // 56x56x48->48 in 2 groups 0.53 -> 0.49; 35x35x96->96 in 32 groups (3 to
-// 4, vectors of 4) 1.28 -> 0.42. 19x19x384->256 in 64 groups (4 filters
+// 4, vectors of 4) 1.28 -> 0.28. 19x19x384->256 in 64 groups (4 filters
 // over 6 channels) takes vectors of 4 unpadded: 0.36 -> 0.21. Not groups
 // of 2 (3x3 56x56x64 in 32 groups, padded to 4: 0.071 -> 0.70), nor
 // groups of 4 or more vectors.
@@ -386,9 +386,9 @@ struct FilterVectors {
 // sixteens (where "vectorize": "ci" would sum part vectors, 4 or 8 of 16
 // lanes): vectors of 8 filters (the filters padded to whole vectors past
 // 8), the tile template's. bench_layers, ms, 1 thread; 2 threads, before
-// -> after: 3x3 96x96x4->8 0.23 -> 0.071; 0.13 -> 0.038 (0.45x -> 1.2x
-// oneDNN on 1 thread); 64x64x8->8 0.104 -> 0.069; 0.080 -> 0.038; 3x3/2
-// 100x100x4->12 0.081 -> 0.050; 0.073 -> 0.045. Not over sixteens of
+// -> after: 3x3 96x96x4->8 0.23 -> 0.067; 0.13 -> 0.051 (0.45x -> 1.21x
+// oneDNN on 1 thread); 64x64x8->8 0.104 -> 0.059; 0.080 -> 0.047; 3x3/2
+// 100x100x4->12 0.081 -> 0.033; 0.073 -> 0.026. Not over sixteens of
 // channels, whose full vectors of input channels do better (2x2
 // 2x48x48x64->12 0.38 vs 0.45; 1x1 73x73x320->12 0.46 vs 0.74), nor over
 // channels in neither (5x5 128x128x2->12 takes vectors of columns: 0.22
