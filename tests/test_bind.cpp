@@ -309,28 +309,42 @@ TEST(Bind, RotatedGroupsMatchReference) {
     }
 }
 
-// Rotated groups computed inside their consumer's tasks (a 1x1 layer, as in
-// ResNeXt's blocks), at any size, against the reference.
-TEST(Bind, RotatedGroupsInTheirConsumersTasksMatchReference) {
+namespace {
+
+// A grouped layer (`grouped`, a Conv2D of 32 input channels named
+// "grouped") computed inside its consumer's tasks (a 1x1 layer, as in
+// ResNeXt's blocks) under `params`, at sizes from 1x1, against the
+// reference; describe_schedule must say `described`.
+void expect_grouped_in_consumers_tasks_matches(const std::string &name, const std::string &grouped,
+                                               const std::string &params, const std::string &described, int seed) {
     const graph::Graph g = graph::parse_spec(
-        R"({"name": "rotated_fused", "input": {"name": "x", "shape": [null, null, null, 32]}, "layers": [
-            {"type": "Conv2D", "name": "grouped", "filters": 32, "kernel_size": 3, "padding": "same", "groups": 8,
-             "activation": "relu"},
-            {"type": "Conv2D", "name": "expand", "filters": 64, "kernel_size": 1}]})",
-        "rotated_fused", ".");
-    const fs::path file = fs::path(::testing::TempDir()) / "rotated_fused_schedule.json";
-    std::ofstream(file) << R"({"layers": {"grouped": {"accumulate": "tile", "rotate_groups": true, "block_c": 1,
-        "block_x": 4, "compute_at": "consumer"}}})";
-    const std::string described = describe_schedule(g, file.string());
-    EXPECT_THAT(described, HasSubstr("sums over rotated groups of 4"));
-    EXPECT_THAT(described, HasSubstr(R"("compute_at":"consumer")"));
+        R"({"name": ")" + name + R"(", "input": {"name": "x", "shape": [null, null, null, 32]}, "layers": [)" +
+            grouped + R"(, {"type": "Conv2D", "name": "expand", "filters": 64, "kernel_size": 1}]})",
+        name, ".");
+    const fs::path file = fs::path(::testing::TempDir()) / (name + "_schedule.json");
+    std::ofstream(file) << R"({"layers": {"grouped": )" << params << "}}";
+    const std::string description = describe_schedule(g, file.string());
+    EXPECT_THAT(description, HasSubstr(described));
+    EXPECT_THAT(description, HasSubstr(R"("compute_at":"consumer")"));
     CompileOptions options;
     options.schedule_file = file.string();
     Pipeline p = compile_graph(g, options);
     for (const Shape &shape : {Shape{1, 1, 1, 32}, Shape{1, 6, 5, 32}, Shape{2, 17, 13, 32}}) {
-        std::vector<Tensor> in = tests::random_call_inputs(g, shape, 17);
-        expect_outputs(p.run(in), reference::run(g, in), "fused, " + shape_to_string(shape));
+        std::vector<Tensor> in = tests::random_call_inputs(g, shape, seed);
+        expect_outputs(p.run(in), reference::run(g, in), name + ", " + shape_to_string(shape));
     }
+}
+
+}  // namespace
+
+// Rotated groups computed inside their consumer's tasks, at any size.
+TEST(Bind, RotatedGroupsInTheirConsumersTasksMatchReference) {
+    expect_grouped_in_consumers_tasks_matches(
+        "rotated_fused",
+        R"({"type": "Conv2D", "name": "grouped", "filters": 32, "kernel_size": 3, "padding": "same", "groups": 8,
+            "activation": "relu"})",
+        R"({"accumulate": "tile", "rotate_groups": true, "block_c": 1, "block_x": 4, "compute_at": "consumer"})",
+        "sums over rotated groups of 4", 17);
 }
 
 // A schedule file may not ask for rotated groups where they do not apply.
@@ -419,25 +433,13 @@ TEST(Bind, PaddedGroupsMatchReference) {
 
 // Padded groups computed inside their consumer's tasks, at any size.
 TEST(Bind, PaddedGroupsInTheirConsumersTasksMatchReference) {
-    const graph::Graph g = graph::parse_spec(
-        R"({"name": "padded_fused", "input": {"name": "x", "shape": [null, null, null, 32]}, "layers": [
-            {"type": "Conv2D", "name": "grouped", "filters": 24, "kernel_size": 3, "padding": "same", "groups": 2,
-             "activation": "relu"},
-            {"type": "Conv2D", "name": "expand", "filters": 64, "kernel_size": 1}]})",
-        "padded_fused", ".");
-    const fs::path file = fs::path(::testing::TempDir()) / "padded_fused_schedule.json";
-    std::ofstream(file) << R"({"layers": {"grouped": {"accumulate": "tile", "pad_groups": true, "vector_floats": 8,
-        "block_c": 2, "block_x": 4, "compute_at": "consumer"}}})";
-    const std::string described = describe_schedule(g, file.string());
-    EXPECT_THAT(described, HasSubstr("filters of each group padded to 16"));
-    EXPECT_THAT(described, HasSubstr(R"("compute_at":"consumer")"));
-    CompileOptions options;
-    options.schedule_file = file.string();
-    Pipeline p = compile_graph(g, options);
-    for (const Shape &shape : {Shape{1, 1, 1, 32}, Shape{1, 6, 5, 32}, Shape{2, 17, 13, 32}}) {
-        std::vector<Tensor> in = tests::random_call_inputs(g, shape, 19);
-        expect_outputs(p.run(in), reference::run(g, in), "fused, " + shape_to_string(shape));
-    }
+    expect_grouped_in_consumers_tasks_matches(
+        "padded_fused",
+        R"({"type": "Conv2D", "name": "grouped", "filters": 24, "kernel_size": 3, "padding": "same", "groups": 2,
+            "activation": "relu"})",
+        R"({"accumulate": "tile", "pad_groups": true, "vector_floats": 8, "block_c": 2, "block_x": 4,
+            "compute_at": "consumer"})",
+        "filters of each group padded to 16", 19);
 }
 
 // A schedule file may not ask for padded groups where they do not apply, nor
