@@ -852,6 +852,15 @@ TEST(Heuristic, Avx512FewFiltersOverFewChannelsTakeVectorsOfEight) {
     EXPECT_EQ(params_for("1x96x96x4->8 3x3", "x86-64-linux-avx2-fma").vector_floats, 0);
 }
 
+// Several images of a prime height: tasks of many rows, the last shifted
+// over at most 1% of them, not one-row tasks; one image keeps one-row tasks.
+TEST(Heuristic, SeveralImagesOfPrimeHeightTakeTasksOfManyRows) {
+    const schedule::Conv2DParams p = params_for("4x199x199x4->32 3x3");
+    EXPECT_GT(p.rows, 1) << p.to_json().dump();
+    EXPECT_LE((p.rows - 199 % p.rows) % p.rows * 100, 199) << p.to_json().dump();
+    EXPECT_EQ(params_for("1x199x199x4->32 3x3").rows, 1);
+}
+
 // AVX-512 batches of 3x3 layers: fewer, taller row tasks per image, while
 // the batch still gives 16 tasks or more; one image keeps eight.
 TEST(Heuristic, Avx512BatchesTakeTallerRowTasks) {
