@@ -452,9 +452,7 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
     padded.output.shape[3] = padded.conv.filters;
     Conv2DParams p = heuristic_for(padded, target, vectors.vector_floats, true);
     p.pad_groups = true;
-    const int V = vector_floats(p, target);
-    if (!pads_groups(layer, p, target) || V * std::min<int64_t>(p.block_c, padded.conv.filters / V) %
-                                                   vectors.padded_filters != 0)
+    if (!pads_groups(layer, p, target) || !blocks_hold_whole_groups(layer, p, target))
         return heuristic_for(layer, target, vectors.vector_floats, false);
     return p;
 }
@@ -1517,8 +1515,8 @@ int kernel_block(const graph::Layer &layer, const Conv2DParams &p, const Target 
     // divide the padded filters (the last block shifted over whole groups
     // may then read two), else of one vector.
     if (pads_groups(layer, p, target)) {
-        const int cb = channel_block(p, layer, target);
         if (!p.pack_weights) return 0;
+        const int cb = channel_block(p, layer, target);
         return layer.conv.groups * padded_group_filters(layer, V) % cb == 0 ? cb : V;
     }
     if (!p.pack_weights || p.vectorize != "c" || F < V || F % V != 0) return 0;
@@ -1531,6 +1529,10 @@ int kernel_block(const graph::Layer &layer, const Conv2DParams &p, const Target 
     // faster (3x3 56x56x64: 2.53 ms vs 2.62 in blocks of 16).
     const int64_t cb = channel_block(p, layer, target);
     return static_cast<int>(V >= 16 && F % cb == 0 ? cb : V);
+}
+
+bool blocks_hold_whole_groups(const graph::Layer &layer, const Conv2DParams &p, const Target &target) {
+    return channel_block(p, layer, target) % padded_group_filters(layer, vector_floats(p, target)) == 0;
 }
 
 bool can_rotate_groups(const graph::Layer &layer, int V) {

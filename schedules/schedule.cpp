@@ -157,14 +157,12 @@ GraphParams choose_params(const graph::Graph &graph, const ScheduleFile *file, c
                                         "flat positions or rotated groups, at least a vector's filters (" +
                                 std::to_string(vector_floats(p, target)) +
                                 " floats) and groups whose filters do not fill whole vectors");
-            if (pads_groups(l, p, target)) {
+            if (pads_groups(l, p, target) && !blocks_hold_whole_groups(l, p, target)) {
                 const int V = vector_floats(p, target), padded = padded_group_filters(l, V);
-                const int64_t vectors = l.conv.groups * padded / V;
-                if (V * std::min<int64_t>(p.block_c, vectors) % padded != 0)
-                    throw SpecError(where + ": groups padded to " + std::to_string(padded) +
-                                    " filters need register blocks of whole groups: block_c a multiple of " +
-                                    std::to_string(padded / V) + " (vectors of " + std::to_string(V) +
-                                    " floats), got " + std::to_string(p.block_c));
+                throw SpecError(where + ": groups padded to " + std::to_string(padded) +
+                                " filters need register blocks of whole groups: block_c a multiple of " +
+                                std::to_string(padded / V) + " (vectors of " + std::to_string(V) + " floats), got " +
+                                std::to_string(p.block_c));
             }
             if (p.compute_at == "consumer" && !fusable_consumer(graph, l))
                 throw SpecError(where + ".compute_at: \"consumer\" needs a layer that is not a pipeline output and "

@@ -37,10 +37,10 @@ TEST(KernelLayout, PacksFilterBlocksWithZerosPastTheEnd) {
     // Keras [KH=1, KW=2, Cin=2, F=3], values = their flat index.
     Tensor k({1, 2, 2, 3});
     for (int64_t i = 0; i < k.size(); i++) k.values()[i] = static_cast<float>(i);
-    EXPECT_EQ(graph::packed_kernel_shape(k.shape(), 2), (Shape{2, 1, 2, 2, 2}));
-    EXPECT_EQ(graph::packed_kernel_shape(k.shape(), 0), k.shape());
-    Tensor packed(graph::packed_kernel_shape(k.shape(), 2));
-    graph::pack_kernel(k, 2, packed);
+    EXPECT_EQ(graph::packed_kernel_shape(k.shape(), graph::KernelLayout{2}), (Shape{2, 1, 2, 2, 2}));
+    EXPECT_EQ(graph::packed_kernel_shape(k.shape(), graph::KernelLayout{0}), k.shape());
+    Tensor packed(graph::packed_kernel_shape(k.shape(), graph::KernelLayout{2}));
+    graph::pack_kernel(k, graph::KernelLayout{2}, packed);
     for (int64_t j = 0; j < 2; j++)
         for (int64_t kx = 0; kx < 2; kx++)
             for (int64_t ci = 0; ci < 2; ci++)
@@ -51,7 +51,7 @@ TEST(KernelLayout, PacksFilterBlocksWithZerosPastTheEnd) {
                                                                         << " lane " << fi;
                 }
     Tensor wrong({1, 2, 2, 2, 2});
-    EXPECT_THROW(graph::pack_kernel(k, 4, wrong), Error);
+    EXPECT_THROW(graph::pack_kernel(k, graph::KernelLayout{4}, wrong), Error);
 }
 
 // Rotated within groups (lower::SumForm::rotates_groups): entry r of filter
@@ -67,7 +67,7 @@ TEST(KernelLayout, RotatesWithinGroupsThenPacks) {
     };
     Tensor plain(k.shape());
     graph::pack_kernel(k, graph::KernelLayout{0, 2}, plain);
-    Tensor packed(graph::packed_kernel_shape(k.shape(), 4));
+    Tensor packed(graph::packed_kernel_shape(k.shape(), graph::KernelLayout{4}));
     graph::pack_kernel(k, graph::KernelLayout{4, 2}, packed);
     for (int64_t kx = 0; kx < 2; kx++)
         for (int64_t r = 0; r < 2; r++)

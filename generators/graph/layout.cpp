@@ -32,10 +32,6 @@ Shape packed_kernel_shape(const Shape &k, const KernelLayout &layout) {
     return out;
 }
 
-Shape packed_kernel_shape(const Shape &k, int block) { return packed_kernel_shape(k, KernelLayout{block}); }
-
-void pack_kernel(const Tensor &keras, int block, Tensor &packed) { pack_kernel(keras, KernelLayout{block}, packed); }
-
 void pack_kernel(const Tensor &keras, const KernelLayout &layout, Tensor &packed) {
     const int block = layout.block, G = layout.rotated_group;
     const bool pads = layout.pads_groups();
@@ -81,7 +77,14 @@ void pack_kernel(const Tensor &keras, const KernelLayout &layout, Tensor &packed
         const int64_t f0 = j * block, n = std::min<int64_t>(block, filters - f0);
         float *out = dst + j * rows * block;
         for (int64_t rc = 0; rc < rows; rc++) {
-            for (int64_t i = 0; i < n; i++) out[rc * block + i] = at(rc, f0 + i);
+            // Blocks only (the layout of most kernels, packed on every call
+            // where they are not bound): a contiguous run of Keras's row.
+            if (G <= 0 && !pads) {
+                const float *row = src + rc * keras_filters + f0;
+                std::copy(row, row + n, out + rc * block);
+            } else {
+                for (int64_t i = 0; i < n; i++) out[rc * block + i] = at(rc, f0 + i);
+            }
             std::fill(out + rc * block + n, out + (rc + 1) * block, 0.0f);
         }
     }

@@ -184,23 +184,21 @@ std::string describe_schedule(const graph::Graph &g, const std::string &schedule
         file = std::make_unique<schedule::ScheduleFile>(schedule::load_schedule_file(schedule_file, g));
     std::string out;
     schedule::GraphParams params = schedule::choose_params(g, file.get(), target);
+    const lower::KernelLayouts layouts = schedule::kernel_layouts(g, params, target);
     for (const graph::Layer &l : g.layers) {
         if (l.kind != graph::OpKind::Conv2D) continue;
         bool from_file = file && file->layers.contains(l.name);
         std::string origin = from_file ? "schedule file" : "heuristic";
-        const schedule::Conv2DParams &p = params.at(l.name);
-        const int padded_group = schedule::pads_groups(l, p, target)
-                                     ? schedule::padded_group_filters(l, schedule::vector_floats(p, target))
-                                     : 0;
-        if (padded_group > 0) origin += "; filters of each group padded to " + std::to_string(padded_group);
-        if (int b = schedule::kernel_block(l, p, target)) {
+        auto found = layouts.find(l.name);
+        const graph::KernelLayout layout = found == layouts.end() ? graph::KernelLayout{} : found->second;
+        if (layout.pads_groups()) origin += "; filters of each group padded to " + std::to_string(layout.group_filters);
+        if (const int b = layout.block) {
             origin += "; kernel stored in blocks of " + std::to_string(b) + " filters";
-            const int64_t stored = padded_group > 0 ? l.conv.groups * padded_group : l.conv.filters;
+            const int64_t stored = layout.pads_groups() ? int64_t(layout.groups) * layout.group_filters : l.conv.filters;
             const int64_t padded = (stored + b - 1) / b * b;
             if (padded != stored) origin += ", zero filters up to " + std::to_string(padded);
         }
-        if (schedule::rotates_groups(l, params.at(l.name), target))
-            origin += "; sums over rotated groups of " + std::to_string(l.in_channels / l.conv.groups);
+        if (layout.rotated_group > 0) origin += "; sums over rotated groups of " + std::to_string(layout.rotated_group);
         const bool rows = schedule::skips_padding_rows(l, params.at(l.name), target);
         const bool columns = schedule::skips_padding_columns(l, params.at(l.name), target);
         if (rows || columns)

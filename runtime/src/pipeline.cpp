@@ -57,10 +57,8 @@ public:
     AotBackend(const detail::Registration *reg, std::vector<const detail::Variant *> variants, Device device,
                size_t call_inputs)
         : reg_(reg), variants_(std::move(variants)), device_(device) {
-        for (const detail::Variant *v : variants_) {
-            layouts_.emplace_back();
-            layouts_.back().assign(v->input_layouts, v->input_layouts + call_inputs);
-        }
+        for (const detail::Variant *v : variants_)
+            layouts_.emplace_back(v->input_layouts, v->input_layouts + call_inputs);
     }
 
     Device device() const override { return device_; }

@@ -209,6 +209,10 @@ int padded_group_filters(const graph::Layer &layer, int vector_width);
 // padded_group_filters applies), for lower_graph (lower::SumForm::
 // pads_groups) and the kernel's layout.
 bool pads_groups(const graph::Layer &layer, const Conv2DParams &params, const Halide::Target &target);
+// Whether each register block of a layer summed over padded groups holds
+// whole padded groups, as the tile template needs (block_c vectors, at most
+// the padded filters', a multiple of a padded group's).
+bool blocks_hold_whole_groups(const graph::Layer &layer, const Conv2DParams &params, const Halide::Target &target);
 
 // Whether a layer's groups can be rotated (Conv2DParams::rotate_groups)
 // with vectors of V floats: G filters and G input channels per group, G

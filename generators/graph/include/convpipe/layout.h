@@ -45,17 +45,13 @@ struct KernelLayout {
 Shape packed_kernel_shape(const Shape &keras_shape, const KernelLayout &layout);
 // The same into `out`, without allocating when it already has room.
 void packed_kernel_shape(const Shape &keras_shape, const KernelLayout &layout, Shape &out);
-// Packed in blocks only (block 0: unpacked).
-Shape packed_kernel_shape(const Shape &keras_shape, int block);
 
-// Packs `keras` (shape [KH, KW, Cin/groups, F]) into `packed`, which must
-// already have packed_kernel_shape(keras.shape(), block).
-void pack_kernel(const Tensor &keras, int block, Tensor &packed);
-// The same for any layout: rotated within groups (where asked; the input
-// channels per group must then be rotated_group, as must the filters per
-// group) or padded per group (where asked; the filters must split into
-// `groups` groups of at most group_filters), then packed in blocks (where
-// asked). `packed` must have packed_kernel_shape(keras.shape(), layout).
+// Lays `keras` (shape [KH, KW, Cin/groups, F]) out into `packed`, which must
+// already have packed_kernel_shape(keras.shape(), layout): rotated within
+// groups (where asked; the input channels per group must then be
+// rotated_group, as must the filters per group) or padded per group (where
+// asked; the filters must split into `groups` groups of at most
+// group_filters), then packed in blocks (where asked).
 void pack_kernel(const Tensor &keras, const KernelLayout &layout, Tensor &packed);
 
 }  // namespace convpipe::graph
