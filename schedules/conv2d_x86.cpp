@@ -38,6 +38,7 @@
 // with compute_at "consumer" runs the same nest, serially, inside each task
 // of the layer that reads it, for the rows that task needs.
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <functional>
 
@@ -235,12 +236,29 @@ bool few_taps(const graph::Layer &layer) {
 
 namespace {
 
-// About the bytes of one image of the input that the output rows read (the
-// output's extent times the stride), for cache fits.
+// About the bytes of `input_rows` rows of one image of the input that the
+// output reads, for cache fits: the columns the window touches (a 1x1
+// window at stride 2 reads every other one), those of the halo not counted.
+// (Counted as whole rows, 1x1 112x112x192->256/2's row tasks read 1.1 MB,
+// which cut its blocks to one vector; they read 301 KB, and 4 x 6 blocks
+// took 0.92, 0.80 the time of 1 x 15: ab_static.sh, AVX-512, 1 thread.)
+double input_read_bytes(const graph::Layer &layer, int64_t input_rows) {
+    const graph::Conv2D &c = layer.conv;
+    const int64_t w = layer.output.shape[2];
+    const int64_t columns = std::min(w * c.stride_w, graph::window_w(c).pixels_read(w));
+    return 4.0 * double(input_rows) * double(columns) * double(layer.in_channels);
+}
+
+// The input that `rows` output rows read, with their window's halo rows.
+double input_rows_bytes(const graph::Layer &layer, int64_t rows) {
+    return input_read_bytes(layer, graph::window_h(layer.conv).pixels_read(rows));
+}
+
+// A whole image's: the output's rows times the stride at most (no halo).
 double input_image_bytes(const graph::Layer &layer) {
     const graph::Conv2D &c = layer.conv;
-    return 4.0 * double(layer.output.shape[1] * c.stride_h) * double(layer.output.shape[2] * c.stride_w) *
-           double(layer.in_channels);
+    const int64_t h = layer.output.shape[1];
+    return input_read_bytes(layer, std::min(h * c.stride_h, graph::window_h(c).pixels_read(h)));
 }
 
 // Input channels the tile template unrolls per reduction step: all of a
@@ -459,6 +477,13 @@ Conv2DParams conv2d_heuristic(const graph::Layer &layer, const Target &target) {
 
 namespace {
 
+// Columns per block for lanes of input channels (schedule_input_lanes): F
+// accumulators per column, up to 3/4 of the registers, with a register left
+// per filter for its weights and one for an input vector.
+int input_lanes_columns(int64_t F, int registers) {
+    return static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(registers * 3 / 4 / F, (registers - 1 - F) / F)));
+}
+
 // The heuristic for vectors of `vector_floats` floats (0: the target's),
 // with register blocks of whole groups where asked (padded groups).
 Conv2DParams heuristic_for(const graph::Layer &layer, const Target &target, int vector_floats_, bool whole_groups) {
@@ -477,7 +502,27 @@ Conv2DParams heuristic_for(const graph::Layer &layer, const Target &target, int 
     // About the input's size and the weights', for cache fits.
     const double input_bytes = input_image_bytes(layer);
     const double weight_bytes = 4.0 * double(F) * double(cin_group) * double(window);
-    if (F >= V) {
+    // Fewer filters than a vector over whole vectors of input channels:
+    // tiles of one vector of filters, padded (pads_filters), instead of
+    // lanes of input channels, where those take one-column blocks (a window
+    // of several taps: every step loads F weight vectors for F FMAs) or, 1x1,
+    // where a position's horizontal sums (log2 V shuffles per filter)
+    // outweigh the lanes' share of its reduction: lanes ~F * (Cin / 2V +
+    // log2 V) cycles per position, one padded vector ~Cin / 2 / 0.9.
+    // ab_static.sh, AVX-512 (Emerald Rapids), 1 thread, time vs the lanes:
+    // 3x3 28x28x128->14 0.38 (->9, two-column lanes: 1.27); 1x1
+    // 37x37x64->12 0.47, 73x73x64->12/2 0.47, 56x56x32->6 0.56,
+    // 20x20x256->12 0.75, 73x73x320->12 1.09 (the model's 1.05),
+    // 10x10x512->10 1.09 (1.41), 31x64x160->8/2 1.05 (1.22),
+    // 28x28x256->7 1.38 (1.68), 56x56x64->4 1.28 (1.47). AVX2 unmeasured.
+    const bool pads_to_one_vector = [&] {
+        if (c.groups != 1 || F >= V || input_lanes(layer, V) == 0) return false;
+        if (window > 1) return input_lanes_columns(F, registers) == 1;
+        const double lanes = double(F) * (double(cin_group) / (2.0 * V) + std::log2(double(V)));
+        const double padded = double(cin_group) / 2 / 0.9;
+        return padded < lanes;
+    }();
+    if (F >= V || pads_to_one_vector) {
         p.vectorize = "c";
         // The register block with the best estimated efficiency: accumulators
         // plus bc weight vectors plus a broadcast must fit the registers.
@@ -1307,8 +1352,7 @@ Conv2DParams heuristic_for(const graph::Layer &layer, const Target &target, int 
                 // 0.83, 0.77 (it takes channel tasks now, above; 126 -> 100
                 // filters still come here).
                 if (wide && !p.parallel_channels && p.rows > 0 && w > 0 && !few_taps(layer)) {
-                    const double task_input = 4.0 * double(w * c.stride_w) * double(layer.in_channels) *
-                                              double(graph::window_h(c).input_span(p.rows));
+                    const double task_input = input_rows_bytes(layer, p.rows);
                     // A block of all the filters' five vectors: fewer rows
                     // per task first, while its weights fit beside them
                     // (down to one row, while they fit alone), where fewer
@@ -1321,15 +1365,11 @@ Conv2DParams heuristic_for(const graph::Layer &layer, const Target &target, int 
                     // 4-row tasks 0.90; 0.88. 3x3/2 80x33x320->80 (921 KB
                     // of weights) in 5 x 5, 1-row tasks, 0.83; 0.78 (5-row
                     // tasks 0.84; 0.64 on this 2 MB L2).
-                    auto input_rows = [&](int64_t rows) {
-                        return 4.0 * double(w * c.stride_w) * double(layer.in_channels) *
-                               double(graph::window_h(c).input_span(rows));
-                    };
                     bool whole_block = false;
                     if (all_vectors > 0 && p.block_c == all_vectors && overflows_l2(p.block_c, task_input)) {
                         int64_t rows = p.rows;
-                        while (rows > 1 && overflows_l2(p.block_c, input_rows(rows))) rows--;
-                        if (!overflows_l2(p.block_c, input_rows(rows)) || !overflows_l2(p.block_c, 0)) {
+                        while (rows > 1 && overflows_l2(p.block_c, input_rows_bytes(layer, rows))) rows--;
+                        if (!overflows_l2(p.block_c, input_rows_bytes(layer, rows)) || !overflows_l2(p.block_c, 0)) {
                             p.rows = static_cast<int>(rows_dividing(h, rows));
                             choose_block(1, tiles_guard_columns, p.block_c);
                             whole_block = true;
@@ -1388,8 +1428,7 @@ Conv2DParams heuristic_for(const graph::Layer &layer, const Target &target, int 
         // 0.179 in 2; 128x128x16->1 8 or 12 columns within 3%.
         p.vectorize = "ci";
         p.block_c = 1;
-        p.block_x =
-            static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(registers * 3 / 4 / F, (registers - 1 - F) / F)));
+        p.block_x = input_lanes_columns(F, registers);
         if (w > 0) p.block_x = static_cast<int>(std::min<int64_t>(p.block_x, w));
         // Row-group tasks as for the tiles: up to eight per image, of at
         // least ~512K multiply-adds each.
@@ -1472,7 +1511,7 @@ bool guards_columns(const graph::Layer &layer, const Conv2DParams &p) {
 
 bool pads_filters(const graph::Layer &layer, const Conv2DParams &p, int V) {
     const int64_t F = layer.conv.filters;
-    return p.vectorize == "c" && p.accumulate == "tile" && p.pack_weights && layer.conv.groups == 1 && F >= V &&
+    return p.vectorize == "c" && p.accumulate == "tile" && p.pack_weights && layer.conv.groups == 1 &&
            F % V != 0;
 }
 
@@ -2146,7 +2185,8 @@ void apply_conv2d(lower::LayerStage &s, Func store, bool is_output, const Conv2D
     // one row at a time, padded once for them all, no tasks of its own.
     Conv2DParams own = p;
     if (consumer_task) own.rows = 1, own.parallel = false;
-    if (p.vectorize == "c" && s.layer->conv.filters >= V && p.accumulate == "tile")
+    // Tiles take fewer filters than a vector too where they pad them to one.
+    if (p.vectorize == "c" && (s.layer->conv.filters >= V || pads_filters(*s.layer, p, V)) && p.accumulate == "tile")
         schedule_channels_tile(s, store, is_output, own, target, consumer_task, placement.has_fused_producer);
     else if (p.vectorize == "c" && s.layer->conv.filters >= V)
         schedule_channels(s, store, is_output, own, target, consumer_task);

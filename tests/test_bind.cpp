@@ -311,18 +311,18 @@ TEST(Bind, RotatedGroupsMatchReference) {
 
 namespace {
 
-// A grouped layer (`grouped`, a Conv2D of 32 input channels named
-// "grouped") computed inside its consumer's tasks (a 1x1 layer, as in
-// ResNeXt's blocks) under `params`, at sizes from 1x1, against the
-// reference; describe_schedule must say `described`.
-void expect_grouped_in_consumers_tasks_matches(const std::string &name, const std::string &grouped,
+// A layer (`producer`, a Conv2D of 32 input channels named "producer")
+// computed inside its consumer's tasks (a 1x1 layer, as in ResNeXt's
+// blocks) under `params`, at sizes from 1x1, against the reference;
+// describe_schedule must say `described`.
+void expect_producer_in_consumers_tasks_matches(const std::string &name, const std::string &producer,
                                                const std::string &params, const std::string &described, int seed) {
     const graph::Graph g = graph::parse_spec(
         R"({"name": ")" + name + R"(", "input": {"name": "x", "shape": [null, null, null, 32]}, "layers": [)" +
-            grouped + R"(, {"type": "Conv2D", "name": "expand", "filters": 64, "kernel_size": 1}]})",
+            producer + R"(, {"type": "Conv2D", "name": "expand", "filters": 64, "kernel_size": 1}]})",
         name, ".");
     const fs::path file = fs::path(::testing::TempDir()) / (name + "_schedule.json");
-    std::ofstream(file) << R"({"layers": {"grouped": )" << params << "}}";
+    std::ofstream(file) << R"({"layers": {"producer": )" << params << "}}";
     const std::string description = describe_schedule(g, file.string());
     EXPECT_THAT(description, HasSubstr(described));
     EXPECT_THAT(description, HasSubstr(R"("compute_at":"consumer")"));
@@ -339,9 +339,9 @@ void expect_grouped_in_consumers_tasks_matches(const std::string &name, const st
 
 // Rotated groups computed inside their consumer's tasks, at any size.
 TEST(Bind, RotatedGroupsInTheirConsumersTasksMatchReference) {
-    expect_grouped_in_consumers_tasks_matches(
+    expect_producer_in_consumers_tasks_matches(
         "rotated_fused",
-        R"({"type": "Conv2D", "name": "grouped", "filters": 32, "kernel_size": 3, "padding": "same", "groups": 8,
+        R"({"type": "Conv2D", "name": "producer", "filters": 32, "kernel_size": 3, "padding": "same", "groups": 8,
             "activation": "relu"})",
         R"({"accumulate": "tile", "rotate_groups": true, "block_c": 1, "block_x": 4, "compute_at": "consumer"})",
         "sums over rotated groups of 4", 17);
@@ -433,9 +433,9 @@ TEST(Bind, PaddedGroupsMatchReference) {
 
 // Padded groups computed inside their consumer's tasks, at any size.
 TEST(Bind, PaddedGroupsInTheirConsumersTasksMatchReference) {
-    expect_grouped_in_consumers_tasks_matches(
+    expect_producer_in_consumers_tasks_matches(
         "padded_fused",
-        R"({"type": "Conv2D", "name": "grouped", "filters": 24, "kernel_size": 3, "padding": "same", "groups": 2,
+        R"({"type": "Conv2D", "name": "producer", "filters": 24, "kernel_size": 3, "padding": "same", "groups": 2,
             "activation": "relu"})",
         R"({"accumulate": "tile", "pad_groups": true, "vector_floats": 8, "block_c": 2, "block_x": 4,
             "compute_at": "consumer"})",
@@ -469,6 +469,83 @@ TEST(Bind, PaddedGroupsRefusedWhereTheyDoNotApply) {
     refused(padded, R"({"pad_groups": 1})", "pad_groups");
     // 12 filters per group padded to 16: blocks of 2 vectors of 8, not 1.
     refused(padded, R"({"pad_groups": true, "vector_floats": 8, "block_c": 1})", "whole groups");
+}
+
+// Fewer filters than a vector, in tiles of one vector padded past them
+// (schedule::pads_filters; AVX-512: 12 and 10 of 16): a 1x1 layer computed
+// on its own, its buffer rounded up to the padded block, then a 3x3 layer
+// stored under a guard; baked and run-time weights, the heuristic's
+// schedule and others (guarded columns, channel tasks, the 1x1 layer at
+// its consumer's tiles), against the reference.
+TEST(Bind, FewerFiltersThanAVectorPaddedToOneMatchReference) {
+    fs::path dir = fs::path(::testing::TempDir()) / "convpipe_padded_to_one_vector";
+    fs::create_directories(dir);
+    auto spec = [](bool baked) {
+        auto weights = [&](const std::string &layer) {
+            return baked ? R"(, "kernel": {"npy": ")" + layer + R"(_k.npy"}, "bias": {"npy": ")" + layer + R"(_b.npy"})"
+                         : std::string();
+        };
+        return R"({"name": "few", "input": {"name": "x", "shape": [null, null, null, 64]}, "layers": [
+            {"type": "Conv2D", "name": "squeeze", "filters": 12, "kernel_size": 1, "activation": "relu")" +
+               weights("squeeze") + R"(},
+            {"type": "Conv2D", "name": "conv", "filters": 10, "kernel_size": 3, "padding": "same")" +
+               weights("conv") + "}]}";
+    };
+    std::ofstream(dir / "runtime.json") << spec(false);
+    const graph::Graph runtime = graph::load_spec((dir / "runtime.json").string());
+    const std::vector<Shape> shapes{Shape{1, 1, 1, 64}, Shape{2, 9, 13, 64}};
+    std::vector<std::vector<Tensor>> inputs;
+    for (size_t i = 0; i < shapes.size(); i++) {
+        inputs.push_back(tests::random_call_inputs(runtime, shapes[i], 41));
+        // The same weights at every shape (the baked ones).
+        std::copy(inputs[0].begin() + 1, inputs[0].end(), inputs[i].begin() + 1);
+    }
+    // Call order: x, squeeze.kernel, squeeze.bias, conv.kernel, conv.bias.
+    save_npy(inputs[0][1], (dir / "squeeze_k.npy").string());
+    save_npy(inputs[0][2], (dir / "squeeze_b.npy").string());
+    save_npy(inputs[0][3], (dir / "conv_k.npy").string());
+    save_npy(inputs[0][4], (dir / "conv_b.npy").string());
+    std::ofstream(dir / "baked.json") << spec(true);
+    auto tile = [](const std::string &knobs) {
+        return R"({"vectorize": "c", "accumulate": "tile", "pack_weights": true, "block_c": 1, )" + knobs + "}";
+    };
+    const std::vector<std::string> schedules{
+        "",
+        R"({"layers": {"squeeze": )" + tile(R"("block_x": 5, "rows": 3)") + R"(, "conv": )" +
+            tile(R"("block_x": 4, "pad": "in_place")") + "}}",
+        R"({"layers": {"squeeze": )" + tile(R"("block_x": 8, "parallel_channels": true, "rows": 0)") +
+            R"(, "conv": )" + tile(R"("block_x": 2, "block_y": 2)") + "}}",
+        R"({"layers": {"squeeze": )" + tile(R"("block_x": 6, "compute_at": "consumer")") + R"(, "conv": )" +
+            tile(R"("block_x": 3, "rows": 2)") + "}}"};
+    for (const std::string &schedule : schedules)
+        for (bool baked : {false, true}) {
+            CompileOptions options;
+            if (!schedule.empty()) {
+                std::ofstream(dir / "schedule.json") << schedule;
+                options.schedule_file = (dir / "schedule.json").string();
+            }
+            Pipeline p = compile_spec((dir / (baked ? "baked.json" : "runtime.json")).string(), options);
+            for (size_t i = 0; i < shapes.size(); i++) {
+                const std::string what = std::string(baked ? "baked" : "run-time") + ", " +
+                                         (schedule.empty() ? "heuristic" : schedule) + ", " +
+                                         shape_to_string(shapes[i]);
+                expect_outputs(baked ? p.run({inputs[i][0]}) : p.run(inputs[i]), reference::run(runtime, inputs[i]),
+                               what);
+            }
+        }
+}
+
+// The same inside a consumer's tasks, at any size.
+TEST(Bind, FewerFiltersThanAVectorInTheirConsumersTasksMatchReference) {
+    expect_producer_in_consumers_tasks_matches(
+        "padded_to_one_fused",
+        R"({"type": "Conv2D", "name": "producer", "filters": 12, "kernel_size": 3, "padding": "same",
+            "activation": "relu"})",
+        R"({"vectorize": "c", "accumulate": "tile", "pack_weights": true, "block_c": 1, "block_x": 4,
+            "compute_at": "consumer"})",
+        Halide::get_jit_target_from_environment().natural_vector_size<float>() == 4 ? "stored in blocks of 4"
+                                                                                   : "zero filters up to 16",
+        29);
 }
 
 // AVX-512's vectors of 8 filters for 8 to 15 filters over few input

@@ -90,9 +90,10 @@ TEST(Heuristic, ChoicesFitTheTemplate) {
             SCOPED_TRACE(where.str());
             const int64_t h = l.output.shape[1];
             if (p.vectorize == "c") {
-                // In the vectors the parameters ask for (vector_floats).
+                // In the vectors the parameters ask for (vector_floats), at
+                // least one of filters unless the tiles pad them to one.
                 const int Vp = schedule::vector_floats(p, target);
-                ASSERT_GE(s.f, Vp);
+                ASSERT_TRUE(s.f >= Vp || schedule::pads_filters(l, p, Vp));
                 // Accumulators, plus a vector of each input channel's values
                 // where the layer is depthwise (its weights are FMA memory
                 // operands), else block_c weight vectors and a broadcast;
@@ -129,9 +130,12 @@ TEST(Heuristic, ChoicesFitTheTemplate) {
                 EXPECT_EQ(p.block_y, 1);
             } else if (schedule::input_lanes(l, V) > 0 &&
                        !(V == 16 && p.vectorize == "c" && schedule::vector_floats(p, target) == 8 &&
-                         schedule::input_lanes(l, V) < 16)) {
+                         schedule::input_lanes(l, V) < 16) &&
+                       !schedule::pads_filters(l, p, schedule::vector_floats(p, target))) {
                 // (AVX-512 layers whose lanes would be part vectors take
-                // vectors of 8 filters: Avx512FewFiltersOverFewChannels...)
+                // vectors of 8 filters: Avx512FewFiltersOverFewChannels...;
+                // others one vector of filters padded:
+                // FewerFiltersThanAVectorPadToOneWhereLanesCostMore.)
                 ADD_FAILURE() << "lanes of input channels fit, and were not taken";
             }
             if (p.block_y > 1) {
@@ -163,11 +167,12 @@ TEST(Heuristic, ChoicesFitTheTemplate) {
             // the tile template pads the filters, in blocks of the register
             // block's channels, no more than the filters in whole vectors.
             if (int b = schedule::kernel_block(l, p, target)) {
-                if (schedule::pads_filters(l, p, V)) {
+                const int Vp = schedule::vector_floats(p, target);
+                if (schedule::pads_filters(l, p, Vp)) {
                     EXPECT_EQ(p.accumulate, "tile");
-                    EXPECT_NE(s.f % V, 0);
-                    EXPECT_EQ(b, V * p.block_c);
-                    EXPECT_LE(b, (s.f + V - 1) / V * V);
+                    EXPECT_NE(s.f % Vp, 0);
+                    EXPECT_EQ(b, Vp * p.block_c);
+                    EXPECT_LE(b, (s.f + Vp - 1) / Vp * Vp);
                 } else {
                     EXPECT_EQ(s.f % b, 0);
                 }
@@ -836,7 +841,7 @@ TEST(Heuristic, GroupsShortOfWholeVectorsArePadded) {
 
 // AVX-512, 8 to 15 filters over input channels in fours or eights (not
 // sixteens): vectors of 8 filters in the tile template, one-row blocks,
-// the input in place; over sixteens, vectors of input channels as before.
+// the input in place; over sixteens, see the next test.
 TEST(Heuristic, Avx512FewFiltersOverFewChannelsTakeVectorsOfEight) {
     for (const char *notation : {"1x96x96x4->8 3x3", "1x64x64x8->8 3x3", "1x100x100x4->12 3x3 s2"}) {
         const schedule::Conv2DParams p = params_for(notation);
@@ -847,9 +852,38 @@ TEST(Heuristic, Avx512FewFiltersOverFewChannelsTakeVectorsOfEight) {
         EXPECT_EQ(p.block_y, 1);
         EXPECT_EQ(p.pad, "in_place");
     }
-    EXPECT_EQ(params_for("2x48x48x64->12 2x2").vectorize, "ci");
-    EXPECT_EQ(params_for("1x73x73x320->12 1x1").vectorize, "ci");
     EXPECT_EQ(params_for("1x96x96x4->8 3x3", "x86-64-linux-avx2-fma").vector_floats, 0);
+}
+
+// The input a row task reads counts the pixels its window touches: a 1x1
+// layer at stride 2 reads every other row and column, so its blocks keep
+// four vectors of filters (1.1 MB of whole rows would have cut them to one).
+TEST(Heuristic, StridedOneByOneCountsTheInputItReads) {
+    const schedule::Conv2DParams p = params_for("1x112x112x192->256 1x1 s2");
+    EXPECT_EQ(p.block_c, 4) << p.to_json().dump();
+}
+
+// Fewer filters than a vector over sixteens of input channels: one vector
+// of filters padded, in tiles, where lanes of input channels would take
+// one-column blocks (a window of several taps) or, 1x1, where their
+// horizontal sums cost more than the padding; lanes elsewhere.
+TEST(Heuristic, FewerFiltersThanAVectorPadToOneWhereLanesCostMore) {
+    const Halide::Target avx512(kAvx512);
+    for (const char *notation :
+         {"2x48x48x64->12 2x2", "1x28x28x128->14 3x3", "1x37x37x64->12 1x1", "1x73x73x64->12 1x1 s2",
+          "1x20x20x256->12 1x1", "1x56x56x32->6 1x1"}) {
+        const schedule::Conv2DParams p = params_for(notation);
+        SCOPED_TRACE(std::string(notation) + ": " + p.to_json().dump());
+        EXPECT_EQ(p.vectorize, "c");
+        EXPECT_EQ(p.accumulate, "tile");
+        EXPECT_EQ(p.block_c, 1);
+        EXPECT_TRUE(schedule::pads_filters(notation_layer(notation), p, schedule::vector_floats(p, avx512)));
+    }
+    for (const char *notation :
+         {"1x28x28x128->9 3x3", "1x73x73x320->12 1x1", "1x10x10x512->10 1x1", "1x56x56x64->4 1x1"}) {
+        const schedule::Conv2DParams p = params_for(notation);
+        EXPECT_EQ(p.vectorize, "ci") << notation << ": " << p.to_json().dump();
+    }
 }
 
 // Several images of a prime height: tasks of many rows, the last shifted

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <set>
 
 #include "convpipe/error.h"
 #include "convpipe/graph.h"
@@ -155,6 +156,23 @@ TEST(ShapeInference, TensorFlowSamePaddingAndValidSizes) {
     EXPECT_EQ(valid.output_size(4), 0);
     graph::SpatialWindow dilated{3, 1, 2, graph::Padding::Valid};
     EXPECT_EQ(dilated.output_size(9), 5);
+}
+
+// The input pixels a run of outputs reads, against a count of the taps'
+// distinct positions.
+TEST(ShapeInference, PixelsReadSkipWhatStridesAndDilationsSkip) {
+    for (int kernel = 1; kernel <= 7; kernel++)
+        for (int stride = 1; stride <= 4; stride++)
+            for (int dilation = 1; dilation <= 3; dilation++)
+                for (int64_t outputs = 1; outputs <= 9; outputs++) {
+                    std::set<int64_t> taps;
+                    for (int64_t o = 0; o < outputs; o++)
+                        for (int i = 0; i < kernel; i++) taps.insert(o * stride + int64_t(i) * dilation);
+                    const graph::SpatialWindow window{kernel, stride, dilation, graph::Padding::Valid};
+                    EXPECT_EQ(window.pixels_read(outputs), int64_t(taps.size()))
+                        << kernel << " taps, stride " << stride << ", dilation " << dilation << ", " << outputs;
+                }
+    EXPECT_EQ((graph::SpatialWindow{1, 2, 1, graph::Padding::Same}.pixels_read(56)), 56);
 }
 
 TEST(ShapeInference, CallInputsAndErrors) {

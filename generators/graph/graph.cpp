@@ -1,7 +1,9 @@
 // Graph IR queries: lookups, call signature, shape inference, costs.
 #include "convpipe/graph.h"
 
+#include <algorithm>
 #include <sstream>
+#include <vector>
 
 #include "convpipe/error.h"
 
@@ -59,6 +61,17 @@ int64_t SpatialWindow::pad_before(int64_t in) const {
     int64_t out = output_size(in);
     int64_t total = (out - 1) * stride + extent() - in;
     return total > 0 ? total / 2 : 0;
+}
+
+int64_t SpatialWindow::pixels_read(int64_t outputs) const {
+    if (outputs <= 0) return 0;
+    // Contiguous taps that overlap or abut from one output to the next.
+    if (dilation == 1 && stride <= kernel) return input_span(outputs);
+    if (dilation == 1) return outputs * kernel;
+    std::vector<bool> read(static_cast<size_t>(input_span(outputs)), false);
+    for (int64_t o = 0; o < outputs; o++)
+        for (int i = 0; i < kernel; i++) read[static_cast<size_t>(o * stride + int64_t(i) * dilation)] = true;
+    return std::count(read.begin(), read.end(), true);
 }
 
 bool needs_zero_padding(const Conv2D &c) {

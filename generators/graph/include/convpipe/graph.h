@@ -79,6 +79,10 @@ struct SpatialWindow {
     int64_t extent() const { return int64_t(kernel - 1) * dilation + 1; }
     // Input pixels that `outputs` consecutive outputs read.
     int64_t input_span(int64_t outputs) const { return (outputs - 1) * stride + extent(); }
+    // Distinct input pixels they read: fewer than the span where the stride
+    // or the dilation skips pixels (a 1x1 window at stride 2 reads every
+    // other one).
+    int64_t pixels_read(int64_t outputs) const;
 };
 
 // A conv's windows along rows (h) and columns (w).
