@@ -983,7 +983,13 @@ Conv2DParams heuristic_for(const graph::Layer &layer, const Target &target, int 
                     // to oneDNN: 3x3 17x17x384 row tasks in 4 x 6 0.59x /
                     // 0.80x, channel tasks in 4 x 6 (885 KB of weights per
                     // block, 444 KB of input) 0.60x / 0.64x, in 2 x 14
-                    // 0.79x / 0.90x, in 2 x 9 0.64x / 0.72x.
+                    // 0.79x / 0.90x, in 2 x 9 0.64x / 0.72x. Only where
+                    // that makes them fit: an input that overflows the L2
+                    // alone streams from L3 into every task whatever its
+                    // block, and narrower blocks only make more tasks read
+                    // it. ab_static.sh, Emerald Rapids, time in 4 x 6 vs 1
+                    // x 30 (the cut's), 1 thread; 2 threads: 2x2/2
+                    // 12x64x320->320 (3.9 MB of input) 0.70; 0.73.
                     // Where 4-vector blocks divide the filters and their
                     // weights pass half the L2, flat blocks of 4 vectors x 6
                     // positions with the kernel rows outside instead (a
@@ -1004,7 +1010,8 @@ Conv2DParams heuristic_for(const graph::Layer &layer, const Target &target, int 
                         // 7x1 17x17x160->192 took 1.03, 1.04 the time with
                         // them outside, 0.95, 0.95 inside (vs row tasks).
                         p.kernel_rows_outer = c.kernel_w > 1;
-                    } else if (wide && p.block_c > 1 && overflows_l2(p.block_c, input_bytes)) {
+                    } else if (wide && p.block_c > 1 && overflows_l2(p.block_c, input_bytes) &&
+                               !overflows_l2(1, input_bytes)) {
                         while (p.block_c > 1 && (overflows_l2(p.block_c, input_bytes) || !within_groups(p.block_c)))
                             p.block_c--;
                         p.block_x = static_cast<int>(std::min<int64_t>(w, (registers - p.block_c - 1) / p.block_c));
@@ -1375,7 +1382,10 @@ Conv2DParams heuristic_for(const graph::Layer &layer, const Target &target, int 
                             whole_block = true;
                         }
                     }
-                    if (!whole_block && p.block_c > 1 && overflows_l2(p.block_c, task_input)) {
+                    // (Only where that makes them fit, as for channel
+                    // tasks.)
+                    if (!whole_block && p.block_c > 1 && overflows_l2(p.block_c, task_input) &&
+                        !overflows_l2(1, task_input)) {
                         int bc = p.block_c;
                         while (bc > 1 && (overflows_l2(bc, task_input) || !within_groups(bc))) bc--;
                         choose_block(1, tiles_guard_columns, bc);

@@ -863,6 +863,17 @@ TEST(Heuristic, StridedOneByOneCountsTheInputItReads) {
     EXPECT_EQ(p.block_c, 4) << p.to_json().dump();
 }
 
+// Blocks cut to fewer vectors only where that fits them in the L2 with the
+// input: 2x2/2 12x64x320->320's channel tasks read 3.9 MB of input whatever
+// the block, and keep four vectors.
+TEST(Heuristic, BlocksAreCutOnlyWhereThatFitsThem) {
+    const schedule::Conv2DParams p = params_for("1x12x64x320->320 2x2 s2");
+    EXPECT_TRUE(p.parallel_channels) << p.to_json().dump();
+    EXPECT_EQ(p.block_c, 4) << p.to_json().dump();
+    // Where it does fit them: 3x3 38x38x512->84's row tasks, 2 vectors.
+    EXPECT_EQ(params_for("1x38x38x512->84 3x3").block_c, 2);
+}
+
 // Fewer filters than a vector over sixteens of input channels: one vector
 // of filters padded, in tiles, where lanes of input channels would take
 // one-column blocks (a window of several taps) or, 1x1, where their
