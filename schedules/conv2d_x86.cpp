@@ -1375,8 +1375,10 @@ Conv2DParams heuristic_for(const graph::Layer &layer, const Target &target, int 
                     bool whole_block = false;
                     if (all_vectors > 0 && p.block_c == all_vectors && overflows_l2(p.block_c, task_input)) {
                         int64_t rows = p.rows;
-                        while (rows > 1 && overflows_l2(p.block_c, input_rows_bytes(layer, rows))) rows--;
-                        if (!overflows_l2(p.block_c, input_rows_bytes(layer, rows)) || !overflows_l2(p.block_c, 0)) {
+                        double rows_input = task_input;
+                        while (rows > 1 && overflows_l2(p.block_c, rows_input))
+                            rows_input = input_rows_bytes(layer, --rows);
+                        if (!overflows_l2(p.block_c, rows_input) || !overflows_l2(p.block_c, 0)) {
                             p.rows = static_cast<int>(rows_dividing(h, rows));
                             choose_block(1, tiles_guard_columns, p.block_c);
                             whole_block = true;

@@ -200,6 +200,24 @@ TEST(Bind, BakedWeightsArePackedWhenCompiled) {
     }
 }
 
+namespace {
+
+// A spec of two Conv2D layers over `channels` input channels: `first`
+// (named `first_name`), then `second` (named "conv"), each a layer's JSON
+// without its closing brace; their weights baked from NAME_k.npy and
+// NAME_b.npy where asked.
+std::string two_conv_spec(int channels, const std::string &first_name, const std::string &first,
+                          const std::string &second, bool baked) {
+    auto weights = [&](const std::string &layer) {
+        return baked ? R"(, "kernel": {"npy": ")" + layer + R"(_k.npy"}, "bias": {"npy": ")" + layer + R"(_b.npy"})"
+                     : std::string();
+    };
+    return R"({"name": "two", "input": {"name": "x", "shape": [null, null, null, )" + std::to_string(channels) +
+           R"(]}, "layers": [)" + first + weights(first_name) + "}, " + second + weights("conv") + "}]}";
+}
+
+}  // namespace
+
 // Filter counts that are not a multiple of the vector width, with the tile
 // template's padding (schedule::pads_filters): kernels baked in blocks of
 // whole vectors with zero filters past the last, a baked bias read as zeros
@@ -209,15 +227,9 @@ TEST(Bind, PaddedFiltersMatchReference) {
     fs::path dir = fs::path(::testing::TempDir()) / "convpipe_padded_filters";
     fs::create_directories(dir);
     auto spec = [](bool baked) {
-        auto weights = [&](const std::string &layer) {
-            return baked ? R"(, "kernel": {"npy": ")" + layer + R"(_k.npy"}, "bias": {"npy": ")" + layer + R"(_b.npy"})"
-                         : std::string();
-        };
-        return R"({"name": "padded", "input": {"name": "x", "shape": [null, null, null, 16]}, "layers": [
-            {"type": "Conv2D", "name": "expand", "filters": 20, "kernel_size": 1, "activation": "relu")" +
-               weights("expand") + R"(},
-            {"type": "Conv2D", "name": "conv", "filters": 12, "kernel_size": 3, "padding": "same")" +
-               weights("conv") + "}]}";
+        return two_conv_spec(
+            16, "expand", R"({"type": "Conv2D", "name": "expand", "filters": 20, "kernel_size": 1, "activation": "relu")",
+            R"({"type": "Conv2D", "name": "conv", "filters": 12, "kernel_size": 3, "padding": "same")", baked);
     };
     std::ofstream(dir / "runtime.json") << spec(false);
     const graph::Graph runtime = graph::load_spec((dir / "runtime.json").string());
@@ -481,15 +493,10 @@ TEST(Bind, FewerFiltersThanAVectorPaddedToOneMatchReference) {
     fs::path dir = fs::path(::testing::TempDir()) / "convpipe_padded_to_one_vector";
     fs::create_directories(dir);
     auto spec = [](bool baked) {
-        auto weights = [&](const std::string &layer) {
-            return baked ? R"(, "kernel": {"npy": ")" + layer + R"(_k.npy"}, "bias": {"npy": ")" + layer + R"(_b.npy"})"
-                         : std::string();
-        };
-        return R"({"name": "few", "input": {"name": "x", "shape": [null, null, null, 64]}, "layers": [
-            {"type": "Conv2D", "name": "squeeze", "filters": 12, "kernel_size": 1, "activation": "relu")" +
-               weights("squeeze") + R"(},
-            {"type": "Conv2D", "name": "conv", "filters": 10, "kernel_size": 3, "padding": "same")" +
-               weights("conv") + "}]}";
+        return two_conv_spec(
+            64, "squeeze",
+            R"({"type": "Conv2D", "name": "squeeze", "filters": 12, "kernel_size": 1, "activation": "relu")",
+            R"({"type": "Conv2D", "name": "conv", "filters": 10, "kernel_size": 3, "padding": "same")", baked);
     };
     std::ofstream(dir / "runtime.json") << spec(false);
     const graph::Graph runtime = graph::load_spec((dir / "runtime.json").string());
