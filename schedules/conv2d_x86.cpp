@@ -550,9 +550,13 @@ Conv2DParams heuristic_for(const graph::Layer &layer, const Target &target, int 
         // The weights of a register block of bc vectors of filters, in bytes.
         auto block_weight_bytes = [&](int bc) { return 4.0 * V * bc * double(cin_group) * double(window); };
         // Whether a block's weights and the input a task reads would
-        // overflow AVX-512's L2 (1 MB on Cascade Lake).
+        // overflow AVX-512's L2: 1 MB on Cascade Lake (Halide's
+        // avx512_skylake and avx512_cannonlake targets), 2 MB on Sapphire
+        // and Emerald Rapids (avx512_sapphirerapids), of which the blocks
+        // take 1.25, leaving room for the output and the rest.
+        const double l2_budget = target.has_feature(Target::AVX512_SapphireRapids) ? 1280 * 1024 : 1024 * 1024;
         auto overflows_l2 = [&](int bc, double task_input) {
-            return block_weight_bytes(bc) + task_input > 1024 * 1024;
+            return block_weight_bytes(bc) + task_input > l2_budget;
         };
         // AVX-512, where a 4-vector block's weights outgrow L1 (more than 8
         // KB per vector of filters): the tiles stream them from L2 at every
@@ -565,11 +569,6 @@ Conv2DParams heuristic_for(const graph::Layer &layer, const Target &target, int 
         const bool streams_weights = wide && block_weight_bytes(1) > 8 * 1024;
         const int min_positions = static_cast<int>(
             std::clamp<int64_t>(w > 0 ? w : 4, 1, !wide ? 4 : streams_weights ? 6 : 1));
-        // max_by: 2 where the tile template may take two-row blocks, 1 for
-        // the rows template and tasks of one-row groups, which have none.
-        // No wider or taller than the image: an output smaller than its
-        // block falls back to one-column tiles.
-        const int widest = static_cast<int>(std::clamp<int64_t>(w > 0 ? w : 16, 1, 16));
         // Filter counts that are not a multiple of V: ungrouped layers take
         // tiles with the filters padded to whole register blocks
         // (pads_filters), whose last block may reach past the filters.
@@ -577,6 +576,17 @@ Conv2DParams heuristic_for(const graph::Layer &layer, const Target &target, int 
         packed_tiles.accumulate = "tile", packed_tiles.pack_weights = true;
         const bool paddable = pads_filters(layer, packed_tiles, V);
         const int64_t vectors = paddable ? (F + V - 1) / V : F / V;
+        // max_by: 2 where the tile template may take two-row blocks, 1 for
+        // the rows template and tasks of one-row groups, which have none.
+        // No wider or taller than the image: an output smaller than its
+        // block falls back to one-column tiles.
+        // One vector of filters whose weights pass L1 (32 KB on Cascade
+        // Lake) and stream from L2 at every step: as many columns as the
+        // registers hold, so that each weight vector streamed serves more
+        // FMAs. ab_static.sh, Emerald Rapids, time vs 10 columns, 1 thread;
+        // 2 threads: 7x7 48x20x160->16 (500 KB, 20 columns) 0.90; 0.91.
+        const int most_columns = wide && vectors == 1 && block_weight_bytes(1) > 32 * 1024 ? registers - 2 : 16;
+        const int widest = static_cast<int>(std::clamp<int64_t>(w > 0 ? w : 16, 1, most_columns));
         // guarded: whether the template will guard a last column block
         // (guards_columns: tiles, on a width the spec fixes). AVX-512 layers
         // whose weights stay in L1 keep the blocks measured for them as if
@@ -1385,12 +1395,27 @@ Conv2DParams heuristic_for(const graph::Layer &layer, const Target &target, int 
                         }
                     }
                     // (Only where that makes them fit, as for channel
-                    // tasks.)
+                    // tasks.) The model's best block of the vectors that
+                    // fit, or fewer: 4 vectors cut to 3 would leave a last
+                    // block of one, which the model counts as shifted. 7x7
+                    // 2x7x10x120->64 dilated 2 (1.5 MB per 4-vector block),
+                    // ab_static.sh, Emerald Rapids, time in 3 x 6 vs 2 x 10,
+                    // 1 thread; 2 threads: 1.04; 1.06.
                     if (!whole_block && p.block_c > 1 && overflows_l2(p.block_c, task_input) &&
                         !overflows_l2(1, task_input)) {
-                        int bc = p.block_c;
-                        while (bc > 1 && (overflows_l2(bc, task_input) || !within_groups(bc))) bc--;
-                        choose_block(1, tiles_guard_columns, bc);
+                        int fits = p.block_c;
+                        while (fits > 1 && overflows_l2(fits, task_input)) fits--;
+                        Conv2DParams best = p;
+                        double e_best = -1;
+                        for (int bc = fits; bc >= 1; bc--) {
+                            if (!within_groups(bc)) continue;
+                            Conv2DParams q = p;
+                            const double e = best_block(q, 1, tiles_guard_columns, bc, w, h, 1,
+                                                        all_vectors > 0 ? std::min(min_positions, 3) : min_positions,
+                                                        widest);
+                            if (e > e_best * 1.02) e_best = e, best = q;
+                        }
+                        p = best;
                     }
                     // Padded filters in 3-vector blocks that neither divide
                     // the vectors nor the width (at most 14): 2 vectors x

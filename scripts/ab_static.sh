@@ -29,9 +29,10 @@ read -r n h w c <<<"$(shape_of 'input  x ')"
 read -r kh kw cin_group f <<<"$(shape_of 'input  conv.kernel ')"
 read -r _ oh ow _ <<<"$(shape_of 'layer  conv ')"
 sizes="$n $h $w $c $f $kh $kw $cin_group $oh $ow"
-# The target of the variant that the builds link on this CPU, AVX-512 or
-# AVX2 (the kernel block `convpipe info` reports is this CPU's choice).
-if grep -qw avx512f /proc/cpuinfo; then target=x86-64-linux-avx512_skylake; else target=x86-64-linux-avx2-fma-f16c; fi
+# This CPU's target, as the JIT (and `convpipe info`, whose kernel block
+# the driver is told) sees it: its features choose the schedule.
+target=$(sed -n 's/.*(JIT \[\([^]]*\)\].*/\1/p' <<<"$layer_info" | head -1 | sed 's/-jit//')
+if [ -z "$target" ]; then echo "ab_static.sh: no host target in convpipe info's output" >&2; exit 1; fi
 blocks=()
 for v in a b; do
   sched=$([ "$v" = a ] && echo "$sched_a" || echo "$sched_b")

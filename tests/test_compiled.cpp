@@ -412,6 +412,14 @@ INSTANTIATE_TEST_SUITE_P(
         FixedShapeCase{"1x7x7x32->48 3x3", R"({"accumulate": "tile", "pack_weights": true, "block_c": 3, "block_x": 4, "parallel_channels": true, "rows": 0, "flat_positions": true, "channels_per_step": 4})"},
         FixedShapeCase{"1x10x10x24->32 3x3", R"({"accumulate": "tile", "pack_weights": true, "block_c": 2, "block_x": 5, "rows": 5, "pad": "in_place", "channels_per_step": 8})"},
         FixedShapeCase{"1x9x9x48->32 3x3 g2", R"({"accumulate": "tile", "pack_weights": true, "block_c": 1, "block_x": 9, "rows": 3, "channels_per_step": 3})"},
+        // One vector of filters whose weights stream from L2 in blocks
+        // wider than 16 columns (AVX-512's picks: a row of 20; 30 and a
+        // guarded 17 over a width of 47, the filters padded to a vector),
+        // and the same widths as files ask for on any target.
+        FixedShapeCase{"1x6x20x40->16 7x7", ""},
+        FixedShapeCase{"1x5x47x48->12 5x5", ""},
+        FixedShapeCase{"1x5x47x48->12 5x5", R"({"accumulate": "tile", "pack_weights": true, "block_c": 1, "block_x": 30, "rows": 2})"},
+        FixedShapeCase{"2x4x20x40->16 7x7", R"({"accumulate": "tile", "pack_weights": true, "block_c": 1, "block_x": 20, "pad": "in_place"})"},
         // The heuristic's 4 x 6 row blocks with two input channels per step
         // on AVX-512, three per row (the last guarded, unrolled), in place.
         FixedShapeCase{"2x17x17x128->128 3x3", ""},

@@ -874,6 +874,32 @@ TEST(Heuristic, BlocksAreCutOnlyWhereThatFitsThem) {
     EXPECT_EQ(params_for("1x38x38x512->84 3x3").block_c, 2);
 }
 
+// AVX-512, one vector of filters whose weights pass L1 and stream from L2:
+// blocks as wide as the registers hold (30 columns), not 16; blocks whose
+// weights stay in L1 keep at most 16.
+TEST(Heuristic, OneVectorStreamingItsWeightsTakesWideBlocks) {
+    const schedule::Conv2DParams row = params_for("1x48x20x160->16 7x7");
+    EXPECT_EQ(row.block_c, 1) << row.to_json().dump();
+    EXPECT_EQ(row.block_x, 20) << row.to_json().dump();
+    EXPECT_EQ(params_for("1x5x47x48->12 5x5").block_x, 30);
+    EXPECT_LE(params_for("1x56x56x16->16 3x3").block_x, 16);
+    EXPECT_LE(params_for("2x48x48x64->12 2x2").block_x, 16);
+}
+
+// The L2 that a block's weights and a task's input should fit: Cascade
+// Lake's 1 MB (Halide's avx512_skylake), 1.25 of Sapphire and Emerald
+// Rapids' 2 MB (avx512_sapphirerapids).
+TEST(Heuristic, BlocksFitTheL2OfTheTarget) {
+    const char *sapphire_rapids = "x86-64-linux-avx512_skylake-avx512_cannonlake-avx512_sapphirerapids";
+    // 512 KB of weights per vector, 184 KB of input.
+    EXPECT_EQ(params_for("1x12x12x320->120 5x5").block_c, 1);
+    EXPECT_EQ(params_for("1x12x12x320->120 5x5", sapphire_rapids).block_c, 2);
+    // 295 KB per vector, 311 KB of input per task: 2 vectors in 1 MB, 3 in
+    // 1.25 MB.
+    EXPECT_EQ(params_for("1x38x38x512->84 3x3").block_c, 2);
+    EXPECT_EQ(params_for("1x38x38x512->84 3x3", sapphire_rapids).block_c, 3);
+}
+
 // Fewer filters than a vector over sixteens of input channels: one vector
 // of filters padded, in tiles, where lanes of input channels would take
 // one-column blocks (a window of several taps) or, 1x1, where their
