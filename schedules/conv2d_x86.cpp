@@ -653,9 +653,9 @@ Conv2DParams heuristic_for(const graph::Layer &layer, const Target &target, int 
         // Blocks of rows of the layer's output into p. A block of all the
         // filters' vectors may be narrower: 3 x 3 still holds 9
         // accumulators.
+        const int fewest_positions = all_vectors > 0 ? std::min(min_positions, 3) : min_positions;
         auto choose_block = [&](int max_by, bool guarded, int only_bc = 0) {
-            const int fewest = all_vectors > 0 ? std::min(min_positions, 3) : min_positions;
-            return best_block(p, max_by, guarded, only_bc, w, h, 1, fewest, widest);
+            return best_block(p, max_by, guarded, only_bc, w, h, 1, fewest_positions, widest);
         };
         choose_block(wide || all_vectors > 0 ? 1 : 2, tiles_guard_columns);
         // AVX2, five vectors of filters in all (40 filters): one block
@@ -1410,9 +1410,8 @@ Conv2DParams heuristic_for(const graph::Layer &layer, const Target &target, int 
                         for (int bc = fits; bc >= 1; bc--) {
                             if (!within_groups(bc)) continue;
                             Conv2DParams q = p;
-                            const double e = best_block(q, 1, tiles_guard_columns, bc, w, h, 1,
-                                                        all_vectors > 0 ? std::min(min_positions, 3) : min_positions,
-                                                        widest);
+                            const double e =
+                                best_block(q, 1, tiles_guard_columns, bc, w, h, 1, fewest_positions, widest);
                             if (e > e_best * 1.02) e_best = e, best = q;
                         }
                         p = best;
