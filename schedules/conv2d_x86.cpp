@@ -558,6 +558,11 @@ Conv2DParams heuristic_for(const graph::Layer &layer, const Target &target, int 
         auto overflows_l2 = [&](int bc, double task_input) {
             return block_weight_bytes(bc) + task_input > l2_budget;
         };
+        // The most vectors, up to bc, whose block fits (one at least).
+        auto vectors_fitting_l2 = [&](int bc, double task_input) {
+            while (bc > 1 && overflows_l2(bc, task_input)) bc--;
+            return bc;
+        };
         // AVX-512, where a 4-vector block's weights outgrow L1 (more than 8
         // KB per vector of filters): the tiles stream them from L2 at every
         // reduction step, and a block of fewer than 6 positions, which uses
@@ -631,14 +636,16 @@ Conv2DParams heuristic_for(const graph::Layer &layer, const Target &target, int 
             one_block_of_all && within_groups(static_cast<int>(vectors)) ? static_cast<int>(vectors) : 0;
         // The model's best block into `into`, over an output of `across` x
         // `down` positions: up to max_by rows, at least fewest_bc vectors
-        // (only_bc where given, else all_vectors where set), at least
-        // `fewest` and at most `widest` positions. Largest blocks first; a
-        // smaller one only 2% better. Returns its estimate.
+        // (only_bc where given; else any count up to at_most_bc where given,
+        // else all_vectors where set), at least `fewest` and at most
+        // `widest` positions. Largest blocks first; a smaller one only 2%
+        // better. Returns its estimate.
         auto best_block = [&](Conv2DParams &into, int max_by, bool guarded, int only_bc, int64_t across, int64_t down,
-                              int fewest_bc, int fewest, int widest_block) {
+                              int fewest_bc, int fewest, int widest_block, int at_most_bc = 0) {
             double best = -1;
-            if (only_bc == 0) only_bc = all_vectors;
-            const int most_bc = std::max(only_bc, static_cast<int>(std::min<int64_t>(wide ? 4 : 3, vectors)));
+            if (only_bc == 0 && at_most_bc == 0) only_bc = all_vectors;
+            const int most_bc = at_most_bc > 0 ? at_most_bc
+                                               : std::max(only_bc, static_cast<int>(std::min<int64_t>(wide ? 4 : 3, vectors)));
             for (int bc = most_bc; bc >= fewest_bc; bc--) {
                 if (!within_groups(bc) || (only_bc > 0 && bc != only_bc)) continue;
                 for (int by = 1; by <= max_by && (down <= 0 || by <= down); by++)
@@ -1022,8 +1029,8 @@ Conv2DParams heuristic_for(const graph::Layer &layer, const Target &target, int 
                         p.kernel_rows_outer = c.kernel_w > 1;
                     } else if (wide && p.block_c > 1 && overflows_l2(p.block_c, input_bytes) &&
                                !overflows_l2(1, input_bytes)) {
-                        while (p.block_c > 1 && (overflows_l2(p.block_c, input_bytes) || !within_groups(p.block_c)))
-                            p.block_c--;
+                        p.block_c = vectors_fitting_l2(p.block_c, input_bytes);
+                        while (p.block_c > 1 && !within_groups(p.block_c)) p.block_c--;
                         p.block_x = static_cast<int>(std::min<int64_t>(w, (registers - p.block_c - 1) / p.block_c));
                         p.block_y = 1;
                     } else if (wide && window == 1 && w > 0 && cin_group >= 256 && p.block_c < 4 && vectors % 4 == 0 &&
@@ -1403,18 +1410,8 @@ Conv2DParams heuristic_for(const graph::Layer &layer, const Target &target, int 
                     // 1 thread; 2 threads: 1.04; 1.06.
                     if (!whole_block && p.block_c > 1 && overflows_l2(p.block_c, task_input) &&
                         !overflows_l2(1, task_input)) {
-                        int fits = p.block_c;
-                        while (fits > 1 && overflows_l2(fits, task_input)) fits--;
-                        Conv2DParams best = p;
-                        double e_best = -1;
-                        for (int bc = fits; bc >= 1; bc--) {
-                            if (!within_groups(bc)) continue;
-                            Conv2DParams q = p;
-                            const double e =
-                                best_block(q, 1, tiles_guard_columns, bc, w, h, 1, fewest_positions, widest);
-                            if (e > e_best * 1.02) e_best = e, best = q;
-                        }
-                        p = best;
+                        best_block(p, 1, tiles_guard_columns, 0, w, h, 1, fewest_positions, widest,
+                                   vectors_fitting_l2(p.block_c, task_input));
                     }
                     // Padded filters in 3-vector blocks that neither divide
                     // the vectors nor the width (at most 14): 2 vectors x
