@@ -938,8 +938,17 @@ Conv2DParams heuristic_for(const graph::Layer &layer, const Target &target, int 
                 // where the weights row tasks would re-stream are twice it
                 // (3x3 19x19x1024->126: 1.4 MB of input, 4.5 MB of weights).
                 const bool input_fits = input_bytes <= 1024 * 1024 || (restreams_weights && 2 * input_bytes <= weight_bytes);
-                const bool channel_tasks_pay = (h < 8 || p.rows == 0 || restreams_weights) &&
-                                               F / (int64_t(V) * p.block_c) >= 4 && !few_taps(layer) && input_fits;
+                // Four channel blocks at least, of the vectors the L2 cut
+                // below leaves, a last part block counted whole (computed
+                // whole, or shifted inwards): 5x5 12x12x320->120 (3.8 MB of
+                // weights) in four tasks of 2 x 12 blocks, the last of half
+                // filters, took 0.80, 0.80 the time of 12 one-row tasks
+                // (ab_static.sh, 1 thread; 0.80 at 2).
+                const int task_block_c =
+                    wide && !overflows_l2(1, input_bytes) ? vectors_fitting_l2(p.block_c, input_bytes) : p.block_c;
+                const int64_t channel_blocks = (F + int64_t(V) * task_block_c - 1) / (int64_t(V) * task_block_c);
+                const bool channel_tasks_pay = (h < 8 || p.rows == 0 || restreams_weights) && channel_blocks >= 4 &&
+                                               !few_taps(layer) && input_fits;
                 // AVX-512: a row task runs every channel block over each
                 // output row, so it reads all the layer's weights once per
                 // row; from 640 KB (5/8 of the L2) they no longer stay there
@@ -1180,7 +1189,16 @@ Conv2DParams heuristic_for(const graph::Layer &layer, const Target &target, int 
                         const double rows_kept = window_rows_in_image(layer);
                         const double columns_kept = window_columns_in_image(layer);
                         // Past 14 columns the other pick is flat 4 x 6 (below).
-                        const double row_block_weights = (w > 14 ? 1280 : 512) * 1024.0;
+                        // Up to 14 it is flat 2 x a row with the kernel rows
+                        // outside, which ties with row blocks over 590 KB (3x3
+                        // over 512 channels) and loses over larger windows
+                        // with a 2 MB L2 (avx512_sapphirerapids). Emerald
+                        // Rapids, ab_static.sh, time row blocks vs flat, 1
+                        // thread; 2 threads: 3x3 8x8x512 0.99; 1.01. 9x9x512
+                        // 0.99; 0.99. 13x13x512 0.97; 0.99. 5x5 10x10x256 (819
+                        // KB) 0.86; 0.87. 5x5 12x12x320->120 (1 MB) 0.78.
+                        const bool row_blocks_up_to_l2 = w > 14 || l2_budget > 1024 * 1024;
+                        const double row_block_weights = (row_blocks_up_to_l2 ? 1280 : 512) * 1024.0;
                         if (w >= 8 && graph::needs_zero_padding(c) && !small_four_vector_blocks &&
                             block_weight_bytes(2) <= row_block_weights && within_groups(2)) {
                             // Blocks of 2 vectors x up to 14 columns, one row

@@ -420,6 +420,10 @@ INSTANTIATE_TEST_SUITE_P(
         FixedShapeCase{"1x5x47x48->12 5x5", ""},
         FixedShapeCase{"1x5x47x48->12 5x5", R"({"accumulate": "tile", "pack_weights": true, "block_c": 1, "block_x": 30, "rows": 2})"},
         FixedShapeCase{"2x4x20x40->16 7x7", R"({"accumulate": "tile", "pack_weights": true, "block_c": 1, "block_x": 20, "pad": "in_place"})"},
+        // A task per channel block, the last half past the filters, in row
+        // blocks of 2 vectors x the width that skip the window's taps over
+        // the padding (AVX-512's pick for 5x5 12x12x320->120).
+        FixedShapeCase{"1x12x12x40->40 5x5", R"({"accumulate": "tile", "pack_weights": true, "block_c": 2, "block_x": 12, "parallel_channels": true, "rows": 0, "pad": "in_place"})"},
         // The heuristic's 4 x 6 row blocks with two input channels per step
         // on AVX-512, three per row (the last guarded, unrolled), in place.
         FixedShapeCase{"2x17x17x128->128 3x3", ""},

@@ -891,9 +891,18 @@ TEST(Heuristic, OneVectorStreamingItsWeightsTakesWideBlocks) {
 // Rapids' 2 MB (avx512_sapphirerapids).
 TEST(Heuristic, BlocksFitTheL2OfTheTarget) {
     const char *sapphire_rapids = "x86-64-linux-avx512_skylake-avx512_cannonlake-avx512_sapphirerapids";
-    // 512 KB of weights per vector, 184 KB of input.
-    EXPECT_EQ(params_for("1x12x12x320->120 5x5").block_c, 1);
-    EXPECT_EQ(params_for("1x12x12x320->120 5x5", sapphire_rapids).block_c, 2);
+    // 512 KB of weights per vector, 184 KB of input, 3.8 MB of weights in
+    // all: a task per channel block. A 2-vector block in 1.25 MB, summed
+    // one row at a time; in 1 MB, flat with the kernel rows outside (a
+    // kernel row's 205 KB of them stays in L2).
+    const schedule::Conv2DParams skylake_5x5 = params_for("1x12x12x320->120 5x5");
+    EXPECT_TRUE(skylake_5x5.parallel_channels);
+    EXPECT_TRUE(skylake_5x5.flat_positions && skylake_5x5.kernel_rows_outer) << skylake_5x5.to_json().dump();
+    const schedule::Conv2DParams sapphire_5x5 = params_for("1x12x12x320->120 5x5", sapphire_rapids);
+    EXPECT_TRUE(sapphire_5x5.parallel_channels);
+    EXPECT_EQ(sapphire_5x5.block_c, 2);
+    EXPECT_EQ(sapphire_5x5.block_x, 12);
+    EXPECT_FALSE(sapphire_5x5.flat_positions) << sapphire_5x5.to_json().dump();
     // 295 KB per vector, 311 KB of input per task: 2 vectors in 1 MB, 3 in
     // 1.25 MB.
     EXPECT_EQ(params_for("1x38x38x512->84 3x3").block_c, 2);
