@@ -7,7 +7,8 @@
 // 0.996-1.004). Weights are run-time inputs, as in bench_layers.
 //   ab_static N H W C F KH KW CIN_PER_GROUP OUT_H OUT_W BLOCK_A BLOCK_B SLICE_S SLICES
 // BLOCK_*: the filter block each variant's kernel is stored in (convpipe
-// info says; 0: Keras's layout).
+// info says; 0: Keras's layout), as BLOCK:STORED where the stored filters
+// are more than F (each group's padded).
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -29,8 +30,10 @@ namespace {
 // The kernel in the layout a variant reads: packed[ceil(F/block)][KH][KW][Cin/groups][block]
 // (convpipe/layout.h) or Keras's [KH][KW][Cin/groups][F]; Halide lists
 // dimensions innermost first. The values only need to be finite.
-Buffer<float> kernel(int block, int f, int kh, int kw, int cin, std::mt19937 &rng) {
-    Buffer<float> k = block > 0 ? Buffer<float>(block, cin, kw, kh, (f + block - 1) / block)
+Buffer<float> kernel(const char *storage, int f, int kh, int kw, int cin, std::mt19937 &rng) {
+    int block = 0, stored = f;
+    std::sscanf(storage, "%d:%d", &block, &stored);
+    Buffer<float> k = block > 0 ? Buffer<float>(block, cin, kw, kh, (stored + block - 1) / block)
                                 : Buffer<float>(f, cin, kw, kh);
     std::uniform_real_distribution<float> u(-0.5f, 0.5f);
     k.for_each_value([&](float &v) { v = u(rng); });
@@ -56,7 +59,7 @@ int main(int argc, char **argv) {
     Buffer<float> in(c, w, h, n), bias(f);
     in.for_each_value([&](float &v) { v = u(rng); });
     bias.fill(0.1f);
-    Buffer<float> ka = kernel(a[10], f, kh, kw, cin, rng), kb = kernel(a[11], f, kh, kw, cin, rng);
+    Buffer<float> ka = kernel(argv[11], f, kh, kw, cin, rng), kb = kernel(argv[12], f, kh, kw, cin, rng);
     // AB_OUTPUT_OFFSET=K: the output starts K floats into its allocation,
     // to see how a layer depends on where its output lies relative to its
     // input (both otherwise start on a page, as large allocations do).

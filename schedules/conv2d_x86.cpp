@@ -835,8 +835,15 @@ Conv2DParams heuristic_for(const graph::Layer &layer, const Target &target, int 
             // dense layers (1x1 and 3x3: 0.98-1.15x). The 1x1 layers with
             // few input channels that count as few taps take it and
             // neither gain nor lose (56x56x24->144, 28x28x32->192,
-            // 112x112x16->96: 0.97-1.00x, medians of 6 runs).
-            if (layer.in_channels >= V && w > p.block_x) p.channels_inner = true;
+            // 112x112x16->96: 0.97-1.00x, medians of 6 runs). Not blocks of
+            // whole padded groups, whose few input channels per group stay
+            // in L1 either way: ab_static.sh, AVX-512 (Emerald Rapids),
+            // time channels outer vs inner, 1 thread: 3x3 48x48x24->48 in 8
+            // groups (6 filters padded to 8) 0.65, valid 0.68 (2 threads
+            // 0.68), stride 2 0.64; 64x64x12->24 in 4 groups 0.64;
+            // 56x56x48 in 16 groups (3 padded to 4) 0.91; 35x35x96 in 32
+            // groups 1.01.
+            if (layer.in_channels >= V && w > p.block_x && !whole_groups) p.channels_inner = true;
             // Stems (fewer input channels than a vector) with AVX2: 4
             // vectors of filters by 2 columns where they divide the
             // filters, and 3 by 3 where 2 vectors do not. Same process,

@@ -40,8 +40,14 @@ for v in a b; do
   info=(build/bin/convpipe info "$out/layer.json")
   if [ "$sched" != - ]; then args+=("schedule=$sched"); info+=(--schedule "$sched"); fi
   build/bin/convpipe_generator "${args[@]}"
-  # The kernel's storage: "kernel stored in blocks of N filters", else Keras's.
-  blocks+=("$("${info[@]}" | sed -n 's/.*kernel stored in blocks of \([0-9]*\) filters.*/\1/p' | head -1)")
+  # The kernel's storage: "kernel stored in blocks of N filters", else
+  # Keras's; with each group's filters padded to P, the blocks hold
+  # groups x P of them ("N:groups*P").
+  sched_info=$("${info[@]}")
+  block=$(sed -n 's/.*kernel stored in blocks of \([0-9]*\) filters.*/\1/p' <<<"$sched_info" | head -1)
+  group_pad=$(sed -n 's/.*filters of each group padded to \([0-9]*\).*/\1/p' <<<"$sched_info" | head -1)
+  if [ -n "$block" ] && [ -n "$group_pad" ]; then block="$block:$((c / cin_group * group_pad))"; fi
+  blocks+=("$block")
 done
 build/bin/convpipe_generator -r halide_runtime -o "$out" -e static_library "target=$target"
 halide_include=$(dirname "$(find .deps -name HalideBuffer.h -print -quit)")

@@ -839,6 +839,19 @@ TEST(Heuristic, GroupsShortOfWholeVectorsArePadded) {
     plain("1x64x64x32->32 3x3 g4", avx2, 0);        // groups of 8 on AVX2
 }
 
+// Blocks of whole padded groups over few input channels (few taps) keep the
+// channel-block loop outside the column loop, where plain few-tap layers
+// (depthwise) take it inside.
+TEST(Heuristic, PaddedGroupsKeepChannelBlocksOutside) {
+    for (const char *notation : {"1x48x48x24->48 3x3 g8", "1x48x48x24->48 3x3 g8 valid", "1x64x64x12->24 3x3 g4"}) {
+        const schedule::Conv2DParams p = params_for(notation);
+        SCOPED_TRACE(std::string(notation) + ": " + p.to_json().dump());
+        EXPECT_TRUE(p.pad_groups);
+        EXPECT_FALSE(p.channels_inner);
+    }
+    EXPECT_TRUE(params_for("1x56x56x128->128 3x3 s2 dw").channels_inner);
+}
+
 // AVX-512, 8 to 15 filters over input channels in fours or eights (not
 // sixteens): vectors of 8 filters in the tile template, one-row blocks,
 // the input in place; over sixteens, see the next test.
