@@ -554,7 +554,8 @@ Conv2DParams heuristic_for(const graph::Layer &layer, const Target &target, int 
         // avx512_skylake and avx512_cannonlake targets), 2 MB on Sapphire
         // and Emerald Rapids (avx512_sapphirerapids), of which the blocks
         // take 1.25, leaving room for the output and the rest.
-        const double l2_budget = target.has_feature(Target::AVX512_SapphireRapids) ? 1280 * 1024 : 1024 * 1024;
+        const bool sapphire_rapids = target.has_feature(Target::AVX512_SapphireRapids);
+        const double l2_budget = sapphire_rapids ? 1280 * 1024 : 1024 * 1024;
         auto overflows_l2 = [&](int bc, double task_input) {
             return block_weight_bytes(bc) + task_input > l2_budget;
         };
@@ -1204,7 +1205,7 @@ Conv2DParams heuristic_for(const graph::Layer &layer, const Target &target, int 
                         // thread; 2 threads: 3x3 8x8x512 0.99; 1.01. 9x9x512
                         // 0.99; 0.99. 13x13x512 0.97; 0.99. 5x5 10x10x256 (819
                         // KB) 0.86; 0.87. 5x5 12x12x320->120 (1 MB) 0.78.
-                        const bool row_blocks_up_to_l2 = w > 14 || l2_budget > 1024 * 1024;
+                        const bool row_blocks_up_to_l2 = w > 14 || sapphire_rapids;
                         const double row_block_weights = (row_blocks_up_to_l2 ? 1280 : 512) * 1024.0;
                         if (w >= 8 && graph::needs_zero_padding(c) && !small_four_vector_blocks &&
                             block_weight_bytes(2) <= row_block_weights && within_groups(2)) {
@@ -1452,6 +1453,31 @@ Conv2DParams heuristic_for(const graph::Layer &layer, const Target &target, int 
                     if (w <= 14 && w % p.block_x != 0 && p.block_c == 3 && p.block_y == 1 && paddable && F % V != 0 &&
                         vectors % 3 != 0 && within_groups(2))
                         p.block_c = 2, p.block_x = static_cast<int>(w);
+                    // Sapphire and Emerald Rapids (avx512_sapphirerapids:
+                    // 48 KB of L1d, 2 MB of L2), widths of 4-8 blocks of
+                    // 14 columns, windows of several taps, where the model
+                    // ties 4 x 6 with 2 x 14 and takes the larger block:
+                    // 2 x 14, which streams half the weight lines from L2
+                    // per FMA (2 per 28 FMAs, 4 per 24) and whose few
+                    // column blocks, unrolled, skip the window's columns
+                    // over the padding (the input then read in place).
+                    // ab_static.sh, Emerald Rapids, time vs 4 x 6, 1 thread;
+                    // 2 threads: 3x3 8x56x56x64 0.97; 0.96. 2x56x56x64 0.95;
+                    // 0.95. 56x56x64 0.99; 1.00. 56x56x128 0.97; 0.98.
+                    // 56x56x64->128 0.99. 112x112x64 0.98; 0.98.
+                    // 112x112x64->128 0.99; 1.00. 70x70x64 0.97; 0.98. 3x3/2
+                    // 112x112x64->128 0.98. 5x5 56x56x32->64 0.99. 7x7/2
+                    // 224x224x3->64 0.97; 0.97. 56x56x48 in 2 groups 0.97;
+                    // 0.93. Not 28 wide: 3x3/2 56x56x128->128 1.04, 1.05
+                    // (5x5 28x28x32->64 1.00; 3x3 28x28x192 in 8 groups
+                    // 0.98); nor 1x1 layers: 28x28x512->128 1.01, 28x28x256
+                    // 1.01, 56x56x256->512/2 1.01. Cascade Lake keeps 4 x 6,
+                    // which takes two input channels per step there
+                    // (tile_channels_per_step; unmeasured against 2 x 14).
+                    if (sapphire_rapids && streams_weights && p.block_c == 4 && p.block_x == 6 && p.block_y == 1 &&
+                        w % 14 == 0 && w >= 4 * 14 && w <= 8 * 14 && window > 1 && vectors % 2 == 0 &&
+                        within_groups(2))
+                        p.block_c = 2, p.block_x = 14;
                 }
             }
         } else {

@@ -922,6 +922,27 @@ TEST(Heuristic, BlocksFitTheL2OfTheTarget) {
     EXPECT_EQ(params_for("1x38x38x512->84 3x3", sapphire_rapids).block_c, 3);
 }
 
+// Widths of four to eight blocks of 14 columns: 2 x 14 on Sapphire Rapids,
+// read in place (its four column blocks skip the padding); 4 x 6 on
+// Cascade Lake (two input channels per step); not 28 wide, nor 1x1.
+TEST(Heuristic, SapphireRapidsTakesTwoVectorsByFourteenOnWidthsOfFourteens) {
+    const char *sapphire_rapids = "x86-64-linux-avx512_skylake-avx512_cannonlake-avx512_sapphirerapids";
+    for (const char *notation : {"8x56x56x64->64 3x3", "1x112x112x64->64 3x3", "1x224x224x3->64 7x7 s2"}) {
+        const schedule::Conv2DParams p = params_for(notation, sapphire_rapids);
+        SCOPED_TRACE(std::string(notation) + ": " + p.to_json().dump());
+        EXPECT_EQ(p.block_c, 2);
+        EXPECT_EQ(p.block_x, 14);
+        EXPECT_EQ(p.pad, "in_place");
+        const schedule::Conv2DParams skylake = params_for(notation);
+        EXPECT_EQ(skylake.block_c, 4);
+        EXPECT_EQ(skylake.block_x, 6);
+    }
+    for (const char *notation : {"1x56x56x128->128 3x3 s2", "1x28x28x512->128 1x1"}) {
+        const schedule::Conv2DParams p = params_for(notation, sapphire_rapids);
+        EXPECT_EQ(p.block_x, 6) << notation << ": " << p.to_json().dump();
+    }
+}
+
 // Fewer filters than a vector over sixteens of input channels: one vector
 // of filters padded, in tiles, where lanes of input channels would take
 // one-column blocks (a window of several taps) or, 1x1, where their
