@@ -18,7 +18,11 @@
 # runtime picks the best one the CPU has at each call (and can be told to
 # stay below a level, which Halide's own multi-target wrapper cannot: it
 # caches its first choice). SSE4.1 is the fallback that runs everywhere.
-# Targets are named explicitly, never "host".
+# AVX-512 twice: for Skylake-SP and Cascade Lake (1 MB of L2), and for
+# Sapphire Rapids and later, whose schedules the heuristic fits to their 48
+# KB of L1d and 2 MB of L2. Targets are named explicitly, never "host".
+set(CONVPIPE_TARGET_avx512_sapphirerapids
+    "x86-64-linux-avx512_skylake-avx512_cannonlake-avx512_sapphirerapids-no_runtime-user_context")
 set(CONVPIPE_TARGET_avx512 "x86-64-linux-avx512_skylake-no_runtime-user_context")
 set(CONVPIPE_TARGET_avx2 "x86-64-linux-avx2-fma-f16c-no_runtime-user_context")
 set(CONVPIPE_TARGET_sse41 "x86-64-linux-sse41-no_runtime-user_context")
@@ -51,7 +55,7 @@ function(convpipe_add_pipeline NAME)
   set(variants)
   foreach(family IN LISTS ARG_TARGETS)
     if(family STREQUAL "x86")
-      list(APPEND variants avx512 avx2 sse41)
+      list(APPEND variants avx512_sapphirerapids avx512 avx2 sse41)
     elseif(family STREQUAL "cuda")
       # The CUDA schedule templates are not written yet; compiling the x86
       # schedules for a CUDA target would quietly run on the host instead.

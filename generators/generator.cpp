@@ -4,8 +4,8 @@
 //
 //   convpipe_generator -g convpipe -f NAME_avx2 -o DIR -e static_library,c_header \
 //       target=x86-64-linux-avx2-fma-f16c-no_runtime-user_context spec=S.json [schedule=F.json]
-//   convpipe_generator glue --spec S.json --name NAME --variants avx512,avx2,sse41[,cuda] \
-//       --targets T1,T2,T3[,T4] [--schedule F.json] --output NAME_registration.cpp
+//   convpipe_generator glue --spec S.json --name NAME --variants avx512_sapphirerapids,avx512,avx2,sse41[,cuda] \
+//       --targets T1,T2,...(one per variant) [--schedule F.json] --output NAME_registration.cpp
 //
 // The second form writes the C++ source that registers the library with the
 // runtime (see runtime/include/convpipe/registry.h).
@@ -81,7 +81,7 @@ private:
 // --- glue --------------------------------------------------------------------
 
 int write_glue(int argc, char **argv) {
-    std::string spec, name, variant_list = "avx512,avx2,sse41", target_list, schedule, output;
+    std::string spec, name, variant_list = "avx512_sapphirerapids,avx512,avx2,sse41", target_list, schedule, output;
     for (int i = 2; i + 1 < argc; i += 2) {
         std::string k = argv[i], v = argv[i + 1];
         if (k == "--spec") spec = v;

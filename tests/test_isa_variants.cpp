@@ -1,7 +1,8 @@
-// Every x86 variant (SSE4.1, AVX2+FMA, AVX-512) of every test pipeline,
-// forced in turn, against the reference. Its own binary, without libHalide
-// (only the runtime and the generated libraries), so that it can also be
-// copied to and run on a machine with AVX-512 when this one has none.
+// Every x86 variant (SSE4.1, AVX2+FMA, AVX-512 for Skylake and for Sapphire
+// Rapids) of every test pipeline, forced in turn, against the reference. Its
+// own binary, without libHalide (only the runtime and the generated
+// libraries), so that it can also be copied to and run on a machine with
+// AVX-512 when this one has none.
 #include <gtest/gtest.h>
 
 #include "convpipe/convpipe.h"
@@ -13,6 +14,10 @@ using namespace convpipe;
 namespace {
 
 bool cpu_has(const std::string &isa) {
+    if (isa == "avx512_sapphirerapids")
+        return cpu_has("avx512") && __builtin_cpu_supports("avx512ifma") && __builtin_cpu_supports("avx512vbmi") &&
+               __builtin_cpu_supports("avx512bf16") && __builtin_cpu_supports("avxvnni") &&
+               __builtin_cpu_supports("avx512fp16");
     if (isa == "avx512")
         return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
                __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
@@ -39,7 +44,7 @@ TEST_P(IsaVariants, EveryVariantMatchesReference) {
     const graph::Graph &g = p.graph();
     int64_t smallest = tests::smallest_valid_size(g);
     int ran = 0;
-    for (std::string isa : {"sse41", "avx2", "avx512"}) {
+    for (std::string isa : {"sse41", "avx2", "avx512", "avx512_sapphirerapids"}) {
         if (!cpu_has(isa)) {
             std::cout << "[ note ] this CPU has no " << isa << "; that variant was not run\n";
             continue;
@@ -72,7 +77,7 @@ TEST(IsaVariantsBound, SwitchingVariantsRepacksBoundWeights) {
     std::vector<Tensor> inputs = tests::random_call_inputs(g, Shape{1, 9, 8, g.inputs[0].shape[3]}, 21);
     for (size_t i = 1; i < call.size(); i++) p.bind(call[i].name, inputs[i]);
     std::vector<Tensor> expected = reference::run(g, inputs);
-    for (std::string isa : {"sse41", "avx2", "avx512", "sse41", "auto"}) {
+    for (std::string isa : {"sse41", "avx2", "avx512", "avx512_sapphirerapids", "sse41", "auto"}) {
         if (isa != "auto" && !cpu_has(isa)) continue;
         set_cpu_isa_limit(isa);
         std::vector<Tensor> actual = p.run({inputs[0]});

@@ -99,7 +99,7 @@ void add_bench_command(CLI::App &app, Commands &commands) {
     bench->add_option("--device", args->device, "auto, cpu or cuda")->capture_default_str();
     bench->add_option("--threads", args->threads, "worker threads (0: one per core)")->capture_default_str();
     bench->add_option("--schedule", args->schedule, "schedule file to use instead of the heuristic (spec only)");
-    bench->add_option("--isa", args->isa, "highest x86 variant to run: auto, avx512, avx2, sse41")->capture_default_str();
+    bench->add_option("--isa", args->isa, "highest x86 variant to run: auto, avx512_sapphirerapids, avx512, avx2, sse41")->capture_default_str();
     bench->add_option("--seconds", args->seconds, "time budget for the measurement")->capture_default_str();
     bench->add_flag("--json", args->json, "print one JSON object");
     bench->callback([&commands, args] { commands.run = [args] { return run_bench(*args); }; });

@@ -188,7 +188,9 @@ void run(const char *what, const ConvCall &c, float *out) {
     HostBuffer image(c.image, {c.height, c.width});
     HostBuffer kernel(c.kernel.data(), {c.kernel_h, c.kernel_w});
     std::vector<float> column, row;
-    const int isa = detail::choose_isa_level();
+    // Classic convolutions stop at the AVX-512 Skylake set (level 2).
+    const int isa = std::min(detail::choose_isa_level(), 2);
+    detail::record_isa_level(isa);
     DirectFn interior_fn = kAnyInterior[isa], edges_fn = kAnyEdges[isa];
     bool separable = false;
     if (c.kernel_h == 2 && c.kernel_w == 2) {

@@ -73,8 +73,13 @@ public:
     int choose_variant() const override {
         if (device_ == Device::CUDA) return 0;
         int allowed = detail::choose_isa_level();
-        for (size_t i = 0; i < variants_.size(); i++)
-            if (detail::isa_level(variants_[i]->isa) <= allowed) return static_cast<int>(i);
+        for (size_t i = 0; i < variants_.size(); i++) {
+            const int level = detail::isa_level(variants_[i]->isa);
+            if (level <= allowed) {
+                detail::record_isa_level(level);
+                return static_cast<int>(i);
+            }
+        }
         throw Error("pipeline '" + std::string(reg_->name) + "' has no x86 variant this CPU can run");
     }
 

@@ -14,7 +14,7 @@ using EntryPoint = int (*)(void *user_context, halide_buffer_t **inputs, halide_
 
 struct Variant {
     const char *family;       // "x86" or "cuda"
-    const char *isa;          // x86: "avx512", "avx2" or "sse41"; cuda: ""
+    const char *isa;          // x86: "avx512_sapphirerapids", "avx512", "avx2" or "sse41"; cuda: ""
     EntryPoint entry;
     const char *targets;      // the Halide targets it was compiled for
     // Per call input: the layout its kernel is stored in (convpipe/layout.h;
