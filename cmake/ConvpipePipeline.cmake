@@ -26,8 +26,9 @@ set(CONVPIPE_TARGET_avx512_sapphirerapids
 set(CONVPIPE_TARGET_avx512 "x86-64-linux-avx512_skylake-no_runtime-user_context")
 set(CONVPIPE_TARGET_avx2 "x86-64-linux-avx2-fma-f16c-no_runtime-user_context")
 set(CONVPIPE_TARGET_sse41 "x86-64-linux-sse41-no_runtime-user_context")
-# The three x86 targets as one list, for libraries that use Halide's own
-# multi-target dispatch (the classic convolutions).
+# The three x86 ISA levels as one list, for libraries that use Halide's own
+# multi-target dispatch (the classic convolutions, which stop at Skylake's
+# AVX-512 set).
 set(CONVPIPE_X86_TARGETS ${CONVPIPE_TARGET_avx512} ${CONVPIPE_TARGET_avx2} ${CONVPIPE_TARGET_sse41})
 set(CONVPIPE_TARGET_cuda "x86-64-linux-sse41-cuda-cuda_capability_70-no_runtime-user_context")
 

@@ -61,7 +61,8 @@ int32_t boundary_code(Boundary b) {
 thread_local const char *t_last_variant = "";
 
 // --- x86 ISA dispatch: one variant per level of runtime/src/cpu_isa.h ------
-// The three variants of one function, indexed by ISA level.
+// The three variants of one function, indexed by ISA level (up to 2: the
+// classic convolutions have no Sapphire Rapids variant).
 #define CONVPIPE_CLASSIC_VARIANTS(fn) {{fn##_sse41, fn##_avx2, fn##_avx512}}
 
 std::string shape_text(const Tensor &t) { return shape_to_string(t.shape()); }
