@@ -1095,6 +1095,12 @@ Conv2DParams heuristic_for(const graph::Layer &layer, const Target &target, int 
                     // 19x19x480->80 at 2 threads, 5 vs 10 tasks: 0.198 ms vs
                     // 0.162 (1 thread 0.321 vs 0.313). Not on 14x14x128->100
                     // (1.22x the time at 1 thread) nor 7x7x256->100 (1.27x).
+                    // Shorter images of an even height (no row computed
+                    // twice) where each half still holds 2M multiply-adds:
+                    // ab_static.sh, Emerald Rapids, 2x2/2 12x64x320->320 in
+                    // 10 tasks of 3 rows vs 5 of 6, 1 thread 1.00; 2 threads
+                    // 0.82. Not 1x1 14x14x128->100 (3 blocks, 0.4M per half):
+                    // 1.23; 1.09.
                     // Channel tasks taken for the weights (above) over fewer
                     // than four blocks: four tasks at least, of part of
                     // the rows each (7x7 64x64x64, one block: 4 tasks of
@@ -1102,7 +1108,12 @@ Conv2DParams heuristic_for(const graph::Layer &layer, const Target &target, int 
                     auto task_rows = [&](const Conv2DParams &q) {
                         const int64_t channel_tasks =
                             (F + V * q.block_c - 1) / (V * q.block_c) * layer.output.shape[0];
-                        int64_t parts = channel_tasks % 2 != 0 && channel_tasks < 16 && h >= 16 ? 2 : 1;
+                        const double half_task_macs =
+                            double(F) * double(cin_group) * double(window) * double(h) * double(w) *
+                            double(layer.output.shape[0]) / double(std::max<int64_t>(1, 2 * channel_tasks));
+                        const bool splits_evenly = h % 2 == 0 && w > 0 && half_task_macs >= 2e6;
+                        int64_t parts =
+                            channel_tasks % 2 != 0 && channel_tasks < 16 && (h >= 16 || splits_evenly) ? 2 : 1;
                         if (rereads_all_weights)
                             while (channel_tasks * parts < 4 && h >= 16 * parts) parts *= 2;
                         if (parts == 1) return 0;   // whole images

@@ -922,6 +922,24 @@ TEST(Heuristic, BlocksFitTheL2OfTheTarget) {
     EXPECT_EQ(params_for("1x38x38x512->84 3x3", sapphire_rapids).block_c, 3);
 }
 
+// An odd count of channel tasks under 16 splits each into two of half the
+// rows where the image is tall, or of an even height with 2M multiply-adds
+// per half: 2x2/2 12x64x320->320 (five 4-vector blocks, 6 rows) in ten
+// tasks of 3 rows.
+TEST(Heuristic, OddChannelTaskCountsSplitEvenHeights) {
+    const schedule::Conv2DParams p = params_for("1x12x64x320->320 2x2 s2");
+    SCOPED_TRACE(p.to_json().dump());
+    EXPECT_TRUE(p.parallel_channels);
+    EXPECT_EQ(p.block_c, 4);
+    EXPECT_EQ(p.rows, 3);
+    // 1x1 6x4x320->320, five 4-vector blocks too (0.25M multiply-adds per
+    // half task): whole images.
+    const schedule::Conv2DParams small = params_for("1x6x4x320->320 1x1");
+    EXPECT_TRUE(small.parallel_channels) << small.to_json().dump();
+    EXPECT_EQ(small.block_c, 4);
+    EXPECT_EQ(small.rows, 0);
+}
+
 // Widths of four to eight blocks of 14 columns: 2 x 14 on Sapphire Rapids,
 // read in place (its four column blocks skip the padding); 4 x 6 on
 // Cascade Lake (two input channels per step); not 28 wide, nor 1x1.
