@@ -1218,8 +1218,18 @@ Conv2DParams heuristic_for(const graph::Layer &layer, const Target &target, int 
                         // KB) 0.86; 0.87. 5x5 12x12x320->120 (1 MB) 0.78.
                         const bool row_blocks_up_to_l2 = w > 14 || sapphire_rapids;
                         const double row_block_weights = (row_blocks_up_to_l2 ? 1280 : 512) * 1024.0;
-                        if (w >= 8 && graph::needs_zero_padding(c) && !small_four_vector_blocks &&
-                            block_weight_bytes(2) <= row_block_weights && within_groups(2)) {
+                        // Valid layers 8-14 wide too on a 2 MB L2, where a
+                        // block's weights fit beside the input: ab_static.sh,
+                        // Emerald Rapids, time vs flat, 1 thread; 2 threads:
+                        // 5x5 17x17x224->256 (717 KB) 0.96, 0.97; 0.97. 3x3
+                        // 16x16x256 0.98; 0.98. 12x12x512->256 0.98; 0.985.
+                        // 5x5 12x12x256->128 0.985. Not where they overflow
+                        // it: 5x5 14x14x384 (1.2 MB and 301 KB) 1.10.
+                        const bool valid_row_blocks = sapphire_rapids && w <= 14 &&
+                                                      !graph::needs_zero_padding(c) && !overflows_l2(2, input_bytes);
+                        if (w >= 8 && (graph::needs_zero_padding(c) || valid_row_blocks) &&
+                            !small_four_vector_blocks && block_weight_bytes(2) <= row_block_weights &&
+                            within_groups(2)) {
                             // Blocks of 2 vectors x up to 14 columns, one row
                             // high, instead where their weights stay within
                             // half the L2 (not where 4-vector row blocks take

@@ -420,6 +420,8 @@ INSTANTIATE_TEST_SUITE_P(
         FixedShapeCase{"1x5x47x48->12 5x5", ""},
         FixedShapeCase{"1x5x47x48->12 5x5", R"({"accumulate": "tile", "pack_weights": true, "block_c": 1, "block_x": 30, "rows": 2})"},
         FixedShapeCase{"2x4x20x40->16 7x7", R"({"accumulate": "tile", "pack_weights": true, "block_c": 1, "block_x": 20, "pad": "in_place"})"},
+        // Channel tasks in row blocks of a whole row, valid.
+        FixedShapeCase{"1x10x11x32->64 3x3 valid", R"({"accumulate": "tile", "pack_weights": true, "block_c": 2, "block_x": 9, "parallel_channels": true, "rows": 0})"},
         // Channel tasks of half the rows each (an odd count of blocks).
         FixedShapeCase{"1x12x20x32->80 2x2 s2", R"({"accumulate": "tile", "pack_weights": true, "block_c": 4, "block_x": 6, "parallel_channels": true, "rows": 3})"},
         // 2 x 14 blocks over a width of four, unrolled, skipping the

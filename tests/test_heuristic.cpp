@@ -922,6 +922,20 @@ TEST(Heuristic, BlocksFitTheL2OfTheTarget) {
     EXPECT_EQ(params_for("1x38x38x512->84 3x3", sapphire_rapids).block_c, 3);
 }
 
+// Valid layers 8-14 wide in channel tasks: 2-vector row blocks on Sapphire
+// Rapids where a block's weights fit the L2 beside the input, else flat
+// 4 x 6 (and flat on Cascade Lake).
+TEST(Heuristic, ValidNarrowLayersTakeRowBlocksWhereTheyFitTheL2) {
+    const char *sapphire_rapids = "x86-64-linux-avx512_skylake-avx512_cannonlake-avx512_sapphirerapids";
+    const schedule::Conv2DParams p = params_for("1x17x17x224->256 5x5 valid", sapphire_rapids);
+    EXPECT_TRUE(p.parallel_channels) << p.to_json().dump();
+    EXPECT_FALSE(p.flat_positions) << p.to_json().dump();
+    EXPECT_EQ(p.block_c, 2);
+    EXPECT_EQ(p.block_x, 13);
+    EXPECT_TRUE(params_for("1x14x14x384->384 5x5 valid", sapphire_rapids).flat_positions);
+    EXPECT_TRUE(params_for("1x17x17x224->256 5x5 valid").flat_positions);
+}
+
 // An odd count of channel tasks under 16 splits each into two of half the
 // rows where the image is tall, or of an even height with 2M multiply-adds
 // per half: 2x2/2 12x64x320->320 (five 4-vector blocks, 6 rows) in ten
