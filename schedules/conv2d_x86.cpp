@@ -356,18 +356,27 @@ int64_t rows_for_tasks(int64_t height, int64_t tasks) {
     return rows_dividing(height, std::clamp<int64_t>((height + tasks - 1) / tasks, 1, 32));
 }
 
+namespace {
+
+// The multiply-adds of one image of the layer's output (0 where the spec
+// leaves its size to run time).
+double image_macs(const graph::Layer &layer) {
+    const graph::Conv2D &c = layer.conv;
+    const int64_t h = layer.output.shape[1], w = layer.output.shape[2];
+    if (h <= 0 || w <= 0) return 0;
+    return double(h) * double(w) * double(c.filters) *
+           double(layer.in_channels / c.groups * int64_t(c.kernel_h) * c.kernel_w);
+}
+
+}  // namespace
+
 // Row-group tasks wanted per image: eight, halved (to two at least) while
 // each would hold fewer than ~512K multiply-adds (the tile heuristic says
 // why).
 int64_t row_tasks_wanted(const graph::Layer &layer) {
-    const graph::Conv2D &c = layer.conv;
-    const int64_t h = layer.output.shape[1], w = layer.output.shape[2];
     int64_t tasks = 8;
-    if (h > 0 && w > 0) {
-        const double macs = double(h) * double(w) * double(c.filters) *
-                            double(layer.in_channels / c.groups * int64_t(c.kernel_h) * c.kernel_w);
+    if (const double macs = image_macs(layer); macs > 0)
         while (tasks > 2 && macs / double(tasks) < 512.0 * 1024) tasks /= 2;
-    }
     return tasks;
 }
 
@@ -549,6 +558,8 @@ Conv2DParams heuristic_for(const graph::Layer &layer, const Target &target, int 
         const int latency_accumulators = wide ? 10 : step > 1 || step == cin_group ? 8 : 12;
         // The weights of a register block of bc vectors of filters, in bytes.
         auto block_weight_bytes = [&](int bc) { return 4.0 * V * bc * double(cin_group) * double(window); };
+        // Blocks of bc vectors over the filters, a last part block counted.
+        auto channel_blocks = [&](int bc) { return (F + int64_t(V) * bc - 1) / (int64_t(V) * bc); };
         // Whether a block's weights and the input a task reads would
         // overflow AVX-512's L2: 1 MB on Cascade Lake (Halide's
         // avx512_skylake and avx512_cannonlake targets), 2 MB on Sapphire
@@ -954,8 +965,8 @@ Conv2DParams heuristic_for(const graph::Layer &layer, const Target &target, int 
                 // (ab_static.sh, 1 thread; 0.80 at 2).
                 const int task_block_c =
                     wide && !overflows_l2(1, input_bytes) ? vectors_fitting_l2(p.block_c, input_bytes) : p.block_c;
-                const int64_t channel_blocks = (F + int64_t(V) * task_block_c - 1) / (int64_t(V) * task_block_c);
-                const bool channel_tasks_pay = (h < 8 || p.rows == 0 || restreams_weights) && channel_blocks >= 4 &&
+                const bool channel_tasks_pay = (h < 8 || p.rows == 0 || restreams_weights) &&
+                                               channel_blocks(task_block_c) >= 4 &&
                                                !few_taps(layer) && input_fits;
                 // AVX-512: a row task runs every channel block over each
                 // output row, so it reads all the layer's weights once per
@@ -1106,12 +1117,10 @@ Conv2DParams heuristic_for(const graph::Layer &layer, const Target &target, int 
                     // the rows each (7x7 64x64x64, one block: 4 tasks of
                     // 16 rows).
                     auto task_rows = [&](const Conv2DParams &q) {
-                        const int64_t channel_tasks =
-                            (F + V * q.block_c - 1) / (V * q.block_c) * layer.output.shape[0];
-                        const double half_task_macs =
-                            double(F) * double(cin_group) * double(window) * double(h) * double(w) *
-                            double(layer.output.shape[0]) / double(std::max<int64_t>(1, 2 * channel_tasks));
-                        const bool splits_evenly = h % 2 == 0 && w > 0 && half_task_macs >= 2e6;
+                        const int64_t channel_tasks = channel_blocks(q.block_c) * layer.output.shape[0];
+                        const double half_task_macs = image_macs(layer) * double(layer.output.shape[0]) /
+                                                      double(std::max<int64_t>(1, 2 * channel_tasks));
+                        const bool splits_evenly = h % 2 == 0 && half_task_macs >= 2e6;
                         int64_t parts =
                             channel_tasks % 2 != 0 && channel_tasks < 16 && (h >= 16 || splits_evenly) ? 2 : 1;
                         if (rereads_all_weights)

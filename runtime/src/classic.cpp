@@ -189,8 +189,8 @@ void run(const char *what, const ConvCall &c, float *out) {
     HostBuffer image(c.image, {c.height, c.width});
     HostBuffer kernel(c.kernel.data(), {c.kernel_h, c.kernel_w});
     std::vector<float> column, row;
-    // Classic convolutions stop at the AVX-512 Skylake set (level 2).
-    const int isa = std::min(detail::choose_isa_level(), 2);
+    // Classic convolutions stop at their last variant (the AVX-512 Skylake set).
+    const int isa = std::min(detail::choose_isa_level(), static_cast<int>(kAnyInterior.size()) - 1);
     detail::record_isa_level(isa);
     DirectFn interior_fn = kAnyInterior[isa], edges_fn = kAnyEdges[isa];
     bool separable = false;

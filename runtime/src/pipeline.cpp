@@ -57,8 +57,10 @@ public:
     AotBackend(const detail::Registration *reg, std::vector<const detail::Variant *> variants, Device device,
                size_t call_inputs)
         : reg_(reg), variants_(std::move(variants)), device_(device) {
-        for (const detail::Variant *v : variants_)
+        for (const detail::Variant *v : variants_) {
             layouts_.emplace_back(v->input_layouts, v->input_layouts + call_inputs);
+            isa_levels_.push_back(detail::isa_level(v->isa));
+        }
     }
 
     Device device() const override { return device_; }
@@ -74,9 +76,8 @@ public:
         if (device_ == Device::CUDA) return 0;
         int allowed = detail::choose_isa_level();
         for (size_t i = 0; i < variants_.size(); i++) {
-            const int level = detail::isa_level(variants_[i]->isa);
-            if (level <= allowed) {
-                detail::record_isa_level(level);
+            if (isa_levels_[i] <= allowed) {
+                detail::record_isa_level(isa_levels_[i]);
                 return static_cast<int>(i);
             }
         }
@@ -107,6 +108,7 @@ private:
     const detail::Registration *reg_;
     std::vector<const detail::Variant *> variants_;
     std::vector<std::vector<graph::KernelLayout>> layouts_;   // per variant, per call input
+    std::vector<int> isa_levels_;                              // per variant (cpu_isa.h)
     Device device_;
 };
 
