@@ -1227,15 +1227,19 @@ Conv2DParams heuristic_for(const graph::Layer &layer, const Target &target, int 
                         // KB) 0.86; 0.87. 5x5 12x12x320->120 (1 MB) 0.78.
                         const bool row_blocks_up_to_l2 = w > 14 || sapphire_rapids;
                         const double row_block_weights = (row_blocks_up_to_l2 ? 1280 : 512) * 1024.0;
-                        // Valid layers 8-14 wide too on a 2 MB L2, where a
-                        // block's weights fit beside the input: ab_static.sh,
+                        // Valid layers too on a 2 MB L2, where a block's
+                        // weights fit beside the input: ab_static.sh,
                         // Emerald Rapids, time vs flat, 1 thread; 2 threads:
                         // 5x5 17x17x224->256 (717 KB) 0.96, 0.97; 0.97. 3x3
                         // 16x16x256 0.98; 0.98. 12x12x512->256 0.98; 0.985.
-                        // 5x5 12x12x256->128 0.985. Not where they overflow
-                        // it: 5x5 14x14x384 (1.2 MB and 301 KB) 1.10.
-                        const bool valid_row_blocks = sapphire_rapids && w <= 14 &&
-                                                      !graph::needs_zero_padding(c) && !overflows_l2(2, input_bytes);
+                        // 5x5 12x12x256->128 0.985. Past 14 columns: 5x5
+                        // 35x35x64->192 (2 x 11) 0.78; 35x35x128->192 0.79.
+                        // 7x7 40x40x64->128 0.97. 3x3 30x30x256 0.985;
+                        // 24x24x320->128 0.98. Not where they overflow it:
+                        // 5x5 14x14x384 (1.2 MB and 301 KB) 1.10; 3x3/2
+                        // 71x71x192 (3.9 MB of input) 1.01.
+                        const bool valid_row_blocks = sapphire_rapids && !graph::needs_zero_padding(c) &&
+                                                      !overflows_l2(2, input_bytes);
                         if (w >= 8 && (graph::needs_zero_padding(c) || valid_row_blocks) &&
                             !small_four_vector_blocks && block_weight_bytes(2) <= row_block_weights &&
                             within_groups(2)) {
@@ -1262,8 +1266,9 @@ Conv2DParams heuristic_for(const graph::Layer &layer, const Target &target, int 
                             // 1.00, 0.99; 0.96, 0.97. Not 590 KB blocks, which
                             // stay flat 2 x a row: 8x8x512 1.02, 0.98; 0.99,
                             // 0.98. 9x9x512 1.03, 1.00; 0.98, 0.99. 13x13x512
-                            // 1.01, 1.01. Nor without padding: 3x3/2 71x71x192
-                            // valid 1.01, 1.00 (2 x 12).
+                            // 1.01, 1.01. Nor without padding, on a 1 MB L2
+                            // (above): 3x3/2 71x71x192 valid 1.01, 1.00 (2 x
+                            // 12).
                             // Past 14 columns, where the other pick is flat
                             // 4 x 6, up to 1.25 MB per block (3x3 over 1024
                             // channels), their rows split for their own count

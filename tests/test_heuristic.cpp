@@ -922,18 +922,25 @@ TEST(Heuristic, BlocksFitTheL2OfTheTarget) {
     EXPECT_EQ(params_for("1x38x38x512->84 3x3", sapphire_rapids).block_c, 3);
 }
 
-// Valid layers 8-14 wide in channel tasks: 2-vector row blocks on Sapphire
-// Rapids where a block's weights fit the L2 beside the input, else flat
-// 4 x 6 (and flat on Cascade Lake).
-TEST(Heuristic, ValidNarrowLayersTakeRowBlocksWhereTheyFitTheL2) {
+// Valid layers in channel tasks: 2-vector row blocks on Sapphire Rapids
+// where a block's weights fit the L2 beside the input, else flat 4 x 6 (and
+// flat on Cascade Lake).
+TEST(Heuristic, ValidLayersTakeRowBlocksWhereTheyFitTheL2) {
     const char *sapphire_rapids = "x86-64-linux-avx512_skylake-avx512_cannonlake-avx512_sapphirerapids";
     const schedule::Conv2DParams p = params_for("1x17x17x224->256 5x5 valid", sapphire_rapids);
     EXPECT_TRUE(p.parallel_channels) << p.to_json().dump();
     EXPECT_FALSE(p.flat_positions) << p.to_json().dump();
     EXPECT_EQ(p.block_c, 2);
     EXPECT_EQ(p.block_x, 13);
+    // Past 14 columns too: 31 in three blocks of 11.
+    const schedule::Conv2DParams wide = params_for("1x35x35x64->192 5x5 valid", sapphire_rapids);
+    EXPECT_FALSE(wide.flat_positions) << wide.to_json().dump();
+    EXPECT_EQ(wide.block_c, 2);
+    EXPECT_EQ(wide.block_x, 11);
     EXPECT_TRUE(params_for("1x14x14x384->384 5x5 valid", sapphire_rapids).flat_positions);
+    EXPECT_TRUE(params_for("1x71x71x192->192 3x3 s2 valid", sapphire_rapids).flat_positions);
     EXPECT_TRUE(params_for("1x17x17x224->256 5x5 valid").flat_positions);
+    EXPECT_TRUE(params_for("1x35x35x64->192 5x5 valid").flat_positions);
 }
 
 // An odd count of channel tasks under 16 splits each into two of half the
