@@ -2135,8 +2135,13 @@ void schedule_channels_tile(lower::LayerStage &s, Func store, bool is_output, co
     // 0.99. 30x30x48, 23x23x128 and 5x5 28x28x32->64 0.98-1.03. Not stride
     // 2: 3x3/2 37x37x64->128 1.04, 1.04; 56x56x128->128 1.02, 1.01. Windows
     // up to 7 columns wide: an 11x11 window's copies took 11 s to generate
-    // (1.5 s before) and 3x the code.
-    else if (unrolled_columns && guarded_columns && s.layer->conv.stride_w == 1 && s.layer->conv.kernel_w <= 7)
+    // (1.5 s before) and 3x the code. Not where the step unrolls all of
+    // several input channels (stems): their weight vectors for each column
+    // and channel spilled beside the accumulators. ab_static.sh, Emerald
+    // Rapids, time vs unrolled, 1 thread: 5x5 64x64x3->24 (2 x 13) 0.69;
+    // 128x128x2->24 0.65-0.80; 3x3 64x64x4->24 0.72; 5x5 64x64x3->32 0.46.
+    else if (unrolled_columns && guarded_columns && s.layer->conv.stride_w == 1 && s.layer->conv.kernel_w <= 7 &&
+             !(step == cin_group && cin_group > 1))
         s.conv.update().unroll(rkx);
     if (!copies_padded_input(*s.layer, p)) return;   // reads the input directly
     if (local_pad) {

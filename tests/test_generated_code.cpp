@@ -179,6 +179,20 @@ TEST(GeneratedCode, GuardedColumnBlocksUnrollTheWindowsColumns) {
     for (const std::string &loop : loops) EXPECT_EQ(loop.find("(%rsp)"), std::string::npos) << loop;
 }
 
+// Not for stems, whose step already unrolls all their input channels: 5x5
+// 64x64x3->32 in 2 x 13 blocks (the heuristic's pick; five per row, the
+// last guarded) with the window's columns unrolled too held 15 steps' weight
+// vectors beside 26 accumulators, and LLVM spilled them inside the
+// reduction loops (2.2x the time of 2 x 8, whose blocks divide the width).
+// The window's columns stay a loop, with nothing spilled.
+TEST(GeneratedCode, StemsKeepTheWindowsColumnsRolled) {
+    const auto [assembly, stmt] = generate("stem_columns", "1x64x64x3->32 5x5");
+    ASSERT_FALSE(assembly.empty()) << "no assembly written";
+    const std::vector<std::string> loops = fma_loops(assembly);
+    EXPECT_FALSE(loops.empty());
+    for (const std::string &loop : loops) EXPECT_EQ(loop.find("(%rsp)"), std::string::npos) << loop;
+}
+
 // Two input channels per reduction step on AVX-512 where both steps'
 // weight vectors fit beside the accumulators (tile_channels_per_step):
 // 3x3 8x56x56x64 in 4 x 6 blocks, the heuristic's pick (ten per row, not
