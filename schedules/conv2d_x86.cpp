@@ -677,6 +677,18 @@ Conv2DParams heuristic_for(const graph::Layer &layer, const Target &target, int 
             return best_block(p, max_by, guarded, only_bc, w, h, 1, fewest_positions, widest);
         };
         choose_block(wide || all_vectors > 0 ? 1 : 2, tiles_guard_columns);
+        // Those widest one-vector blocks split a row evenly: as many
+        // blocks, none narrow and guarded (the model rates 1 x 30 and a
+        // guarded 1 x 18 as two 1 x 24, each load-bound on its
+        // broadcasts). ab_static.sh, Emerald Rapids, time vs the model's,
+        // 1 thread: 3x3 48x48x256->16 (1 x 24) 0.95 (2 threads 0.95);
+        // 40x40x256->16 (1 x 20) 0.94; 44x44x192->16 valid (1 x 21) 0.96;
+        // 5x5 48x48x128->16 0.98; 5x47x48->12 0.96 (0.97); 3x3
+        // 35x35x256->16 0.99.
+        if (most_columns > 16 && p.block_c == 1 && p.block_y == 1 && w > p.block_x) {
+            const int64_t column_blocks = (w + p.block_x - 1) / p.block_x;
+            p.block_x = static_cast<int>((w + column_blocks - 1) / column_blocks);
+        }
         // AVX2, five vectors of filters in all (40 filters): one block
         // of all five by 2 columns, 10 accumulators with the weights as FMA
         // memory operands, where the model (3 vectors at most, 4 positions

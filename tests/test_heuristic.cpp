@@ -888,13 +888,14 @@ TEST(Heuristic, BlocksAreCutOnlyWhereThatFitsThem) {
 }
 
 // AVX-512, one vector of filters whose weights pass L1 and stream from L2:
-// blocks as wide as the registers hold (30 columns), not 16; blocks whose
-// weights stay in L1 keep at most 16.
+// blocks as wide as the registers hold (30 columns), not 16, split evenly
+// (47 columns in blocks of 24); blocks whose weights stay in L1 keep at
+// most 16.
 TEST(Heuristic, OneVectorStreamingItsWeightsTakesWideBlocks) {
     const schedule::Conv2DParams row = params_for("1x48x20x160->16 7x7");
     EXPECT_EQ(row.block_c, 1) << row.to_json().dump();
     EXPECT_EQ(row.block_x, 20) << row.to_json().dump();
-    EXPECT_EQ(params_for("1x5x47x48->12 5x5").block_x, 30);
+    EXPECT_EQ(params_for("1x5x47x48->12 5x5").block_x, 24);
     EXPECT_LE(params_for("1x56x56x16->16 3x3").block_x, 16);
     EXPECT_LE(params_for("2x48x48x64->12 2x2").block_x, 16);
 }
@@ -1050,4 +1051,18 @@ TEST(Heuristic, Avx512FiveVectorsOfFiltersTakeOneBlock) {
     // Four or six vectors keep blocks of at most four.
     EXPECT_LE(avx512_params({33, 33, 72, 64, 3, 1, 1}).block_c, 4);
     EXPECT_LE(avx512_params({33, 33, 72, 96, 3, 1, 1}).block_c, 4);
+}
+
+// One vector of filters whose weights stream from L2 takes the widest
+// blocks the registers hold, split so a row's blocks are even: 48 columns in
+// two of 24, not 30 and a guarded 18; 40 in two of 20.
+TEST(Heuristic, WidestOneVectorBlocksSplitRowsEvenly) {
+    for (const char *target : {"x86-64-linux-avx512_skylake", "x86-64-linux-avx512_skylake-avx512_cannonlake-avx512_sapphirerapids"}) {
+        SCOPED_TRACE(target);
+        const schedule::Conv2DParams p = params_for("1x48x48x256->16 3x3", target);
+        EXPECT_EQ(p.block_c, 1) << p.to_json().dump();
+        EXPECT_EQ(p.block_x, 24) << p.to_json().dump();
+        EXPECT_EQ(params_for("1x40x40x256->16 3x3", target).block_x, 20);
+        EXPECT_EQ(params_for("1x60x60x256->16 3x3", target).block_x, 30);
+    }
 }
