@@ -305,6 +305,17 @@ int64_t channels_per_step(const graph::Layer &layer, int V) {
 // worse, LLVM spilling where it hoists the second step's weights: 3x3
 // 28x28x128 0.97-1.04, 14x14x256 0.88-1.04, 28x28x96 in 3 groups 1.05-1.22,
 // 14x14x256 dilated 2 1.05, 1.05.
+//   Eight where one vector holds all the filters (AVX-512, one-vector
+// blocks) and the input passes half the L2 (all of it for 1x1 layers, which
+// read it once): each step then reads 32 bytes of each position's
+// channels, and the layer, load-bound on one broadcast per FMA, streams
+// its input faster. ab_static.sh, Emerald Rapids, time of eight vs two, 1
+// thread: 1x1 73x64x320->16 (6 MB) 0.77 (2 threads 0.77); 56x56x256->16
+// 0.83; 112x112x64->16 0.81; 2x80x80x64->16 0.82; 56x56x128->16 (1.6 MB)
+// 0.88; 3x3 48x48x256->16 (1 x 24) 0.96; 3x3/2 9x100x384->12 0.94; 7x7
+// 48x20x160->16 (614 KB) 0.94 (0.94); 7x1 35x35x128->16 (1 x 18) 0.96.
+// Not smaller inputs: 1x1 28x28x256->16 (800 KB) 1.04 (1.03);
+// 31x31x80->16 1.07 (1.03); 5x1 31x31x32->16 valid 1.09 (1.07).
 int64_t tile_channels_per_step(const graph::Layer &layer, int V, int vectors, int block_x, int block_y,
                                int flat_width) {
     const int64_t cin_group = layer.in_channels / layer.conv.groups;
@@ -312,6 +323,13 @@ int64_t tile_channels_per_step(const graph::Layer &layer, int V, int vectors, in
     const int accumulators = vectors * block_x * block_y;
     const bool two_fit = accumulators + 2 * vectors <= 32 && accumulators < 28;
     const bool whole_rows = flat_width == 0 || block_x == flat_width;
+    const int64_t images = layer.output.shape[0];
+    const double input_bytes = images > 0 && layer.output.shape[1] > 0 && layer.output.shape[2] > 0
+                                   ? double(images) * input_image_bytes(layer) : 0.0;
+    const bool one_by_one = layer.conv.kernel_h == 1 && layer.conv.kernel_w == 1;
+    if (V == 16 && vectors == 1 && layer.conv.filters <= V && layer.conv.groups == 1 && cin_group % 8 == 0 &&
+        !few_taps(layer) && whole_rows && input_bytes > (one_by_one ? 1024 : 512) * 1024)
+        return 8;
     if (V == 16 && cin_group % 2 == 0 && !few_taps(layer) && two_fit && whole_rows) return 2;
     return flat_width > 0 ? 1 : channels_per_step(layer, V);
 }

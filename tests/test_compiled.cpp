@@ -424,6 +424,12 @@ INSTANTIATE_TEST_SUITE_P(
         FixedShapeCase{"1x10x11x32->64 3x3 valid", R"({"accumulate": "tile", "pack_weights": true, "block_c": 2, "block_x": 9, "parallel_channels": true, "rows": 0})"},
         // Channel tasks of half the rows each (an odd count of blocks).
         FixedShapeCase{"1x12x20x32->80 2x2 s2", R"({"accumulate": "tile", "pack_weights": true, "block_c": 4, "block_x": 6, "parallel_channels": true, "rows": 3})"},
+        // One vector of filters (12, padded) over an input past 512 KB:
+        // eight input channels per step (AVX-512), in the heuristic's blocks.
+        FixedShapeCase{"1x24x24x256->12 3x3", ""},
+        // A stem's guarded, unrolled column blocks with the window's columns
+        // kept rolled (its step unrolls all three channels), read in place.
+        FixedShapeCase{"1x20x20x3->24 5x5", R"({"accumulate": "tile", "pack_weights": true, "block_c": 2, "block_x": 13, "rows": 4, "pad": "in_place"})"},
         // 2 x 14 blocks over a width of four, unrolled, skipping the
         // padding's columns, read in place (Sapphire Rapids' pick at 56).
         FixedShapeCase{"2x3x56x16->64 3x3", R"({"accumulate": "tile", "pack_weights": true, "block_c": 2, "block_x": 14, "rows": 1, "pad": "in_place"})"},

@@ -209,6 +209,20 @@ TEST(GeneratedCode, Avx512BlocksTakeTwoInputChannelsPerStepWhereTheirWeightsFit)
     for (const std::string &loop : fma_loops(assembly)) EXPECT_EQ(loop.find("(%rsp)"), std::string::npos) << loop;
 }
 
+// Eight input channels per step where one vector holds all the filters and
+// the input outgrows the L2 (tile_channels_per_step): 1x1 73x64x320->16 in
+// 1 x 16 blocks (6 MB of input) runs 8 x 16 = 128 FMAs per loop iteration;
+// 28x28x256->16 (800 KB) keeps two steps, 2 x 16 (and 2 x 12 in the row's
+// last block).
+TEST(GeneratedCode, OneVectorLayersStreamingTheirInputTakeEightChannelsPerStep) {
+    const auto [assembly, stmt] = generate("eight_steps", "1x73x64x320->16 1x1 linear");
+    ASSERT_FALSE(assembly.empty()) << "no assembly written";
+    EXPECT_EQ(fmas_per_loop(assembly), (std::vector<int>{128}));
+    const auto [small, small_stmt] = generate("two_steps_in_l2", "1x28x28x256->16 1x1");
+    ASSERT_FALSE(small.empty()) << "no assembly written";
+    EXPECT_EQ(fmas_per_loop(small), (std::vector<int>{32, 24}));
+}
+
 // Sums over rotated groups (schedule::rotates_groups), the heuristic's pick
 // for 3x3 56x56x128 in 32 groups of 4: one vector of channels by 6 columns
 // by 4 sums, 24 FMAs per step (8 in the last block of 2 columns), each
