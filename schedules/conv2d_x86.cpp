@@ -627,8 +627,20 @@ Conv2DParams heuristic_for(const graph::Layer &layer, const Target &target, int 
         // whose weights stay in L1 keep the blocks measured for them as if
         // shifted: 1x1 56x56x64->256 4 x 4, where the guarded model takes
         // 4 x 6 (1.02, 1.03 the time in ab_static.sh; 0.99x against 1.08x
-        // oneDNN side by side in bench_layers, 1 thread).
-        const bool tiles_guard_columns = w > 0 && (!wide || streams_weights);
+        // oneDNN side by side in bench_layers, 1 thread). Not windows of
+        // several taps 8 or more columns wide (depthwise layers aside): a
+        // guarded last block lets the blocks of a row unroll and skip the
+        // window's taps over the padding, reading the input in place
+        // (unrolls_column_blocks). ab_static.sh, Emerald Rapids, time vs
+        // the shifted model's, 1 thread: 3x3 28x64x96->256 in 16 groups (4 x
+        // 6 for 4 x 4) 0.85; 7x7 60x60x8->16 in 8 groups (1 x 16 for 1 x 15)
+        // 0.73; 1x3 9x9x40->120 (4 x 6 for 4 x 3) 0.92; 3x3 24x10x384->512
+        // in 32 groups 0.97; 28x28x8->100 0.97; eleven more 0.98-1.02. Not
+        // depthwise 7x7 9x9x320 (4 x 6 for 4 x 3) 1.10, 19x10x384 1.09; nor
+        // 3x3 7x7x768->1024 in 64 groups (4 x 4 for 2 x 7) 1.04.
+        const bool depthwise = c.groups == layer.in_channels && F == layer.in_channels;
+        const bool tiles_guard_columns =
+            w > 0 && (!wide || streams_weights || (window > 1 && !depthwise && w >= 8));
         // Grouped layers: register blocks within one group, or of whole
         // groups, so that Halide sees each vector within one group (else it
         // gathers each lane's input channel). 3x3 28x28x96->96 in 3 groups

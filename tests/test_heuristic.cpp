@@ -1066,3 +1066,20 @@ TEST(Heuristic, WidestOneVectorBlocksSplitRowsEvenly) {
         EXPECT_EQ(params_for("1x60x60x256->16 3x3", target).block_x, 30);
     }
 }
+
+// AVX-512 blocks whose weights stay in L1 are rated as the template runs
+// them, with a guarded last block, where the window has several taps and
+// the image 8 or more columns (depthwise layers aside): 3x3 28x64x96->256 in
+// 16 groups takes 4 x 6, whose row of blocks unrolls and reads the input in
+// place, not 4 x 4 from a padded copy. 1x1 56x56x64->256 keeps 4 x 4, and
+// depthwise 7x7 9x9x320 4 x 3.
+TEST(Heuristic, WindowsRateGuardedLastBlocks) {
+    const schedule::Conv2DParams grouped = params_for("1x28x64x96->256 3x3 g16");
+    EXPECT_EQ(grouped.block_c, 4) << grouped.to_json().dump();
+    EXPECT_EQ(grouped.block_x, 6) << grouped.to_json().dump();
+    EXPECT_EQ(grouped.pad, "in_place");
+    const schedule::Conv2DParams pointwise = params_for("1x56x56x64->256 1x1");
+    EXPECT_EQ(pointwise.block_c, 4) << pointwise.to_json().dump();
+    EXPECT_EQ(pointwise.block_x, 4) << pointwise.to_json().dump();
+    EXPECT_EQ(params_for("1x9x9x320->320 7x7 dw").block_x, 3);
+}
