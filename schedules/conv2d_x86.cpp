@@ -831,7 +831,6 @@ Conv2DParams heuristic_for(const graph::Layer &layer, const Target &target, int 
                 // Columns: the most, up to 7, that divide the width (7x7x1024
                 // in 2 x 7: 0.75-0.80x the time of 2 x 2). Past 4 columns a
                 // depthwise block then takes 1 vector, mostly (below).
-                const bool depthwise = c.groups == layer.in_channels && F == layer.in_channels;
                 const int most = (registers - p.block_c - (depthwise ? 0 : 1)) / p.block_c;
                 if (w % 4 != 0) p.block_x = 0;
                 for (int bx = std::min(most, 7); bx >= 2 && p.block_x == 0; bx--)
