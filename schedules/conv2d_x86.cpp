@@ -261,6 +261,13 @@ double input_image_bytes(const graph::Layer &layer) {
     return input_read_bytes(layer, std::min(h * c.stride_h, graph::window_h(c).pixels_read(h)));
 }
 
+// All images' (0 where the spec leaves the output's size to run time).
+double input_bytes_of_all_images(const graph::Layer &layer) {
+    const Shape &out = layer.output.shape;
+    if (out[0] <= 0 || out[1] <= 0 || out[2] <= 0) return 0;
+    return double(out[0]) * input_image_bytes(layer);
+}
+
 // Input channels the tile template unrolls per reduction step: all of a
 // short reduction (4 or fewer), two where a padded copy is read with AVX2,
 // else one.
@@ -323,9 +330,7 @@ int64_t tile_channels_per_step(const graph::Layer &layer, int V, int vectors, in
     const int accumulators = vectors * block_x * block_y;
     const bool two_fit = accumulators + 2 * vectors <= 32 && accumulators < 28;
     const bool whole_rows = flat_width == 0 || block_x == flat_width;
-    const int64_t images = layer.output.shape[0];
-    const double input_bytes = images > 0 && layer.output.shape[1] > 0 && layer.output.shape[2] > 0
-                                   ? double(images) * input_image_bytes(layer) : 0.0;
+    const double input_bytes = input_bytes_of_all_images(layer);
     const bool one_by_one = layer.conv.kernel_h == 1 && layer.conv.kernel_w == 1;
     if (V == 16 && vectors == 1 && layer.conv.filters <= V && layer.conv.groups == 1 && cin_group % 8 == 0 &&
         !few_taps(layer) && whole_rows && input_bytes > (one_by_one ? 1024 : 512) * 1024)
@@ -1799,9 +1804,8 @@ bool unrolls_column_blocks(const graph::Layer &layer, const Conv2DParams &p) {
     const int bx = std::max(1, p.block_x);
     if (!may_skip_padding(layer, p, layer.conv.kernel_w) || p.flat_positions || width <= bx) return false;
     const int64_t blocks = (width + bx - 1) / bx;
-    const int64_t images = layer.output.shape[0];
-    const bool input_fits_l2 =
-        images > 0 && layer.output.shape[1] > 0 && double(images) * input_image_bytes(layer) <= 1024 * 1024;
+    const double input_bytes = input_bytes_of_all_images(layer);
+    const bool input_fits_l2 = input_bytes > 0 && input_bytes <= 1024 * 1024;
     return blocks <= 8 || (blocks <= 11 && input_fits_l2);
 }
 
