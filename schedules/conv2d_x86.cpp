@@ -440,13 +440,17 @@ struct FilterVectors {
 // over 6 channels) takes vectors of 4 unpadded: 0.36 -> 0.21. Not groups
 // of 2 (3x3 56x56x64 in 32 groups, padded to 4: 0.071 -> 0.70), nor
 // groups of 4 or more vectors.
-//   AVX-512, 8 to 15 filters over input channels in fours or eights but not
+//   AVX-512, 8 filters over input channels in fours or eights but not
 // sixteens (where "vectorize": "ci" would sum part vectors, 4 or 8 of 16
-// lanes): vectors of 8 filters (the filters padded to whole vectors past
-// 8), the tile template's. bench_layers, ms, 1 thread; 2 threads, before
-// -> after: 3x3 96x96x4->8 0.23 -> 0.067; 0.13 -> 0.051 (0.45x -> 1.21x
-// oneDNN on 1 thread); 64x64x8->8 0.104 -> 0.059; 0.080 -> 0.047; 3x3/2
-// 100x100x4->12 0.081 -> 0.033; 0.073 -> 0.026. Not over sixteens of
+// lanes): vectors of 8 filters, the tile template's. bench_layers, ms, 1
+// thread; 2 threads, before -> after: 3x3 96x96x4->8 0.23 -> 0.067; 0.13
+// -> 0.051 (0.45x -> 1.21x oneDNN on 1 thread); 64x64x8->8 0.104 ->
+// 0.059; 0.080 -> 0.047 (ab_static.sh, Emerald Rapids, one padded vector
+// of 16 took 1.03 and 1.05 the time). Not 9 to 15 filters: two vectors of
+// 8 run as many lanes as one padded vector of 16, in twice the FMAs. They
+// take one padded vector (heuristic_for's pads_to_one_vector): time vs
+// two of 8, 1 thread: 3x3 4x19x19x72->12 0.54; 64x64x8->12 0.58;
+// 3x3/2 100x100x4->12 0.59; 5x5 60x60x4->9 0.55. Not over sixteens of
 // channels, whose full vectors of input channels do better (2x2
 // 2x48x48x64->12 0.38 vs 0.45; 1x1 73x73x320->12 0.46 vs 0.74), nor over
 // channels in neither (5x5 128x128x2->12 takes vectors of columns: 0.22
@@ -461,7 +465,7 @@ FilterVectors filter_vectors(const graph::Layer &layer, const Target &target) {
     const int64_t f = c.groups > 1 ? c.filters / c.groups : 0, cin_group = layer.in_channels / c.groups;
     if (registers == 32 && f == 8) return {8, 0};
     const int lanes = input_lanes(layer, natural);
-    if (natural == 16 && c.groups == 1 && c.filters >= 8 && c.filters < 16 && (lanes == 4 || lanes == 8))
+    if (natural == 16 && c.groups == 1 && c.filters == 8 && (lanes == 4 || lanes == 8))
         return {8, 0, true};
     const bool rotated = cin_group >= 4 && can_rotate_groups(layer, natural);
     if (c.groups <= 1 || f < 3 || f % natural == 0 || f >= 4 * natural || cin_group < 2 || rotated) return {};
@@ -547,10 +551,17 @@ Conv2DParams heuristic_for(const graph::Layer &layer, const Target &target, int 
     // 20x20x256->12 0.75, 73x73x320->12 1.09 (the model's 1.05),
     // 10x10x512->10 1.09 (1.41), 31x64x160->8/2 1.05 (1.22),
     // 28x28x256->7 1.38 (1.68), 56x56x64->4 1.28 (1.47). AVX2 unmeasured.
+    // Lanes of part vectors (input channels in fours or eights, L lanes of
+    // V) run at L / V of the peak where one padded vector runs at F / V;
+    // with their horizontal sums and narrow blocks, measured even near F =
+    // L / 2, so a window of several taps pads where 2F > L: time vs the
+    // lanes, 1 thread: 3x3 56x56x8->5 0.85 (->3: 1.33); 56x56x4->3 0.82
+    // (->2: 1.04); 56x56x4->6 0.47; 5x5 60x60x4->9 0.39.
     const bool pads_to_one_vector = [&] {
-        if (c.groups != 1 || F >= V || input_lanes(layer, V) == 0) return false;
-        if (window > 1) return input_lanes_columns(F, registers) == 1;
-        const double lanes = double(F) * (double(cin_group) / (2.0 * V) + std::log2(double(V)));
+        const int L = input_lanes(layer, V);
+        if (c.groups != 1 || F >= V || L == 0) return false;
+        if (window > 1) return input_lanes_columns(F, registers) == 1 || (L < V && 2 * F > L);
+        const double lanes = double(F) * (double(cin_group) / (2.0 * L) + std::log2(double(L)));
         const double padded = double(cin_group) / 2 / 0.9;
         return padded < lanes;
     }();
@@ -1807,6 +1818,17 @@ bool unrolls_column_blocks(const graph::Layer &layer, const Conv2DParams &p) {
     const double input_bytes = input_bytes_of_all_images(layer);
     const bool input_fits_l2 = input_bytes > 0 && input_bytes <= 1024 * 1024;
     return blocks <= 8 || (blocks <= 11 && input_fits_l2);
+}
+
+// ab_static.sh, Emerald Rapids, time clamped vs tested, same blocks, 1
+// thread: 3x1 20x50x128->100 (4 x 6) 0.82; 3x1/2 19x100x128->100 0.82;
+// 5x1 20x50x128->100 0.82; 3x1 60x33x96->100 0.86. Not for every window
+// one column wide: 7x1 35x35x128->16 (1 x 18, filters not padded) 1.06,
+// as LLVM then scheduled the last block's last column apart from the
+// rest; 17x17x160->192 0.97, others 1.00.
+bool clamps_columns(const graph::Layer &layer, const Conv2DParams &p, const Target &target) {
+    return graph::needs_zero_padding(layer.conv) && graph::window_w(layer.conv).extent() == 1 &&
+           pads_filters(layer, p, vector_floats(p, target)) && guards_columns(layer, p);
 }
 
 bool skips_padding_rows(const graph::Layer &layer, const Conv2DParams &p, const Target &target) {

@@ -197,7 +197,7 @@ lower::SumForms sum_forms(const graph::Graph &graph, const GraphParams &params, 
             const Conv2DParams &p = params.at(l.name);
             forms[l.name] = {sums_flat_positions(l, p, target), skips_padding_rows(l, p, target),
                              skips_padding_columns(l, p, target), rotates_groups(l, p, target),
-                             pads_groups(l, p, target)};
+                             pads_groups(l, p, target), clamps_columns(l, p, target)};
         }
     return forms;
 }

@@ -430,6 +430,16 @@ INSTANTIATE_TEST_SUITE_P(
         // A stem's guarded, unrolled column blocks with the window's columns
         // kept rolled (its step unrolls all three channels), read in place.
         FixedShapeCase{"1x20x20x3->24 5x5", R"({"accumulate": "tile", "pack_weights": true, "block_c": 2, "block_x": 13, "rows": 4, "pad": "in_place"})"},
+        // Windows one column wide, filters padded, the last column block
+        // guarded: columns past the image read clamped (never stored), read
+        // in place or copied, at stride 1 and 2.
+        FixedShapeCase{"1x6x20x40->20 3x1", R"({"accumulate": "tile", "pack_weights": true, "block_c": 2, "block_x": 6, "rows": 2, "pad": "in_place"})"},
+        FixedShapeCase{"2x7x21x24->20 5x1 s2", R"({"accumulate": "tile", "pack_weights": true, "block_c": 2, "block_x": 4, "rows": 1, "pad": "in_place"})"},
+        FixedShapeCase{"1x6x20x40->20 3x1", R"({"accumulate": "tile", "pack_weights": true, "block_c": 2, "block_x": 6, "rows": 2, "pad": "copy"})"},
+        // 9-15 filters over input channels in fours or eights: one padded
+        // vector of 16 (AVX-512), the heuristic's picks.
+        FixedShapeCase{"2x9x9x72->12 3x3", ""},
+        FixedShapeCase{"1x12x12x4->9 5x5", ""},
         // 2 x 14 blocks over a width of four, unrolled, skipping the
         // padding's columns, read in place (Sapphire Rapids' pick at 56).
         FixedShapeCase{"2x3x56x16->64 3x3", R"({"accumulate": "tile", "pack_weights": true, "block_c": 2, "block_x": 14, "rows": 1, "pad": "in_place"})"},

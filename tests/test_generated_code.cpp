@@ -193,6 +193,22 @@ TEST(GeneratedCode, StemsKeepTheWindowsColumnsRolled) {
     for (const std::string &loop : loops) EXPECT_EQ(loop.find("(%rsp)"), std::string::npos) << loop;
 }
 
+// A window one column wide whose filters are padded and whose last column
+// block is guarded reads its input's columns clamped, untested
+// (schedule::clamps_columns): 3x1 20x50x128->100 in 4 x 6 blocks, read in
+// place, loads no input masked in any FMA loop. With the test, Halide left
+// it in every column block of the padded channel block: a masked load and
+// a broadcast per input for four of the six columns (1.2x the time).
+TEST(GeneratedCode, WindowsOneColumnWideReadTheirColumnsUntested) {
+    const auto [assembly, stmt] =
+        generate("clamped_columns", "1x20x50x128->100 3x1",
+                 R"({"accumulate": "tile", "pack_weights": true, "block_c": 4, "block_x": 6, "rows": 2, "pad": "in_place"})");
+    ASSERT_FALSE(assembly.empty()) << "no assembly written";
+    const std::vector<std::string> loops = fma_loops(assembly);
+    EXPECT_FALSE(loops.empty());
+    for (const std::string &loop : loops) EXPECT_EQ(loop.find("{z}"), std::string::npos) << loop;
+}
+
 // Two input channels per reduction step on AVX-512 where both steps'
 // weight vectors fit beside the accumulators (tile_channels_per_step):
 // 3x3 8x56x56x64 in 4 x 6 blocks, the heuristic's pick (ten per row, not

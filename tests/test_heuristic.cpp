@@ -852,11 +852,11 @@ TEST(Heuristic, PaddedGroupsKeepChannelBlocksOutside) {
     EXPECT_TRUE(params_for("1x56x56x128->128 3x3 s2 dw").channels_inner);
 }
 
-// AVX-512, 8 to 15 filters over input channels in fours or eights (not
+// AVX-512, 8 filters over input channels in fours or eights (not
 // sixteens): vectors of 8 filters in the tile template, one-row blocks,
 // the input in place; over sixteens, see the next test.
 TEST(Heuristic, Avx512FewFiltersOverFewChannelsTakeVectorsOfEight) {
-    for (const char *notation : {"1x96x96x4->8 3x3", "1x64x64x8->8 3x3", "1x100x100x4->12 3x3 s2"}) {
+    for (const char *notation : {"1x96x96x4->8 3x3", "1x64x64x8->8 3x3"}) {
         const schedule::Conv2DParams p = params_for(notation);
         SCOPED_TRACE(std::string(notation) + ": " + p.to_json().dump());
         EXPECT_EQ(p.vector_floats, 8);
@@ -866,6 +866,25 @@ TEST(Heuristic, Avx512FewFiltersOverFewChannelsTakeVectorsOfEight) {
         EXPECT_EQ(p.pad, "in_place");
     }
     EXPECT_EQ(params_for("1x96x96x4->8 3x3", "x86-64-linux-avx2-fma").vector_floats, 0);
+}
+
+// AVX-512, 9 to 15 filters over input channels in fours or eights: one
+// vector of 16 filters, padded (two of 8 would run as many lanes in twice
+// the FMAs). Fewer filters over a window of several taps pad to one vector
+// where they fill more than half the lanes of the input channels' part
+// vectors, else sum in those lanes.
+TEST(Heuristic, Avx512FewFiltersOverPartVectorsPadToOneVector) {
+    for (const char *notation :
+         {"4x19x19x72->12 3x3", "1x100x100x4->12 3x3 s2", "1x60x60x4->9 5x5", "1x56x56x8->5 3x3", "1x56x56x4->3 3x3"}) {
+        const schedule::Conv2DParams p = params_for(notation);
+        SCOPED_TRACE(std::string(notation) + ": " + p.to_json().dump());
+        EXPECT_EQ(p.vector_floats, 0);
+        EXPECT_EQ(p.vectorize, "c");
+        EXPECT_EQ(p.accumulate, "tile");
+        EXPECT_EQ(p.block_c, 1);
+    }
+    for (const char *notation : {"1x56x56x8->4 3x3", "1x56x56x4->2 3x3"})
+        EXPECT_EQ(params_for(notation).vectorize, "ci") << notation;
 }
 
 // The input a row task reads counts the pixels its window touches: a 1x1

@@ -246,6 +246,13 @@ bool skips_padding_columns(const graph::Layer &layer, const Conv2DParams &params
 // to 8 across a width the spec fixes (the last guarded where they do not
 // divide it), where the sum may skip padding at all.
 bool unrolls_column_blocks(const graph::Layer &layer, const Conv2DParams &params);
+// Whether the sum reads a window one column wide's input columns clamped,
+// with no test for the columns past the image (lower::SumForm::
+// clamps_columns): where the tile template pads the filters
+// (pads_filters) and guards the last column block (guards_columns).
+// Halide left that test, a masked load per input, in every column block of
+// the last (padded) channel block.
+bool clamps_columns(const graph::Layer &layer, const Conv2DParams &params, const Halide::Target &target);
 // Whether the sum skips every window tap over the padding (rows and columns, as
 // the window has them), so that it never reads the zeros.
 bool sum_skips_padding(const graph::Layer &layer, const Conv2DParams &params, const Halide::Target &target);

@@ -98,6 +98,11 @@ struct SumForm {
     // at a time, and the output picks each group's own filters from it.
     // Not with flat positions, nor with rotated groups.
     bool pads_groups = false;
+    // Windows one column wide: the input's columns read clamped, with no
+    // test for the columns past the image (none is read for a stored
+    // output), for schedules whose test Halide would leave in the loops
+    // (schedule::clamps_columns).
+    bool clamps_columns = false;
 };
 using SumForms = std::map<std::string, SumForm>;
 
