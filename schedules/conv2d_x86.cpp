@@ -804,6 +804,22 @@ Conv2DParams heuristic_for(const graph::Layer &layer, const Target &target, int 
             // 0.85; 0.83, 0.83).
             if (wide && vectors == 1 && (layer.in_channels < V || window == 1) && (w <= 0 || w >= 8))
                 p.block_x = 8;
+            // 1x1 layers of several vectors of filters over a few input
+            // channels: blocks of 3 vectors x 8 columns where the vectors
+            // come in threes but not in pairs (2-vector blocks compute one
+            // vector twice), else 2 x 8 over 24 or more input channels.
+            // ab_static.sh, Emerald Rapids, time vs 2 x 4, 1 thread: 3 x 8
+            // 4x24x24x32->48 0.83 (2 threads 0.84); 2x48x48x24->48 0.89;
+            // 56x56x24->48 0.90 (0.89); 56x56x24->144 0.90; 112x112x16->48
+            // 0.93. 2 x 8: 28x28x32->64 0.94; 56x56x32->64 0.94;
+            // 14x14x32->96 0.90; 28x28x24->384/2 0.93; 75x75x24->72 0.94;
+            // 150x150x32->64 0.95. Not over fewer channels, whose blocks
+            // store more than they sum: 80x33x12->80 valid 1.12;
+            // 112x112x16->96 1.04; 56x56x16->96 1.05; 80x64x8->160 1.03.
+            if (wide && window == 1 && c.groups == 1 && vectors > 1 && (w <= 0 || w >= 8)) {
+                if (vectors % 3 == 0 && vectors % 2 != 0) p.block_c = 3, p.block_x = 8;
+                else if (layer.in_channels >= 24) p.block_x = 8;
+            }
             // Stems whose padding falls only after the image read it in
             // place: their copy costs a pass over an input of a few
             // channels as large as the output, next to few multiply-adds

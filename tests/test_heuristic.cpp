@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <sstream>
+#include <utility>
 
 #include "convpipe/graph.h"
 #include "convpipe/notation.h"
@@ -740,6 +741,22 @@ TEST(Heuristic, Avx512StemsOfOneVectorTakeEightColumns) {
     const schedule::Conv2DParams avx2 = params_for("1x64x64x3->8 3x3", "x86-64-linux-avx2-fma");
     EXPECT_EQ(avx2.block_c, 1);
     EXPECT_EQ(avx2.block_x, 4);
+}
+
+// AVX-512 1x1 layers of several vectors of filters over a few input
+// channels: 3 vectors x 8 columns where the vectors come in threes but not
+// pairs, 2 x 8 over 24 or more channels, else 2 x 4.
+TEST(Heuristic, Avx512OneByOneLayersOverFewChannelsTakeEightColumns) {
+    auto block = [](const char *notation) {
+        const schedule::Conv2DParams p = params_for(notation);
+        return std::make_pair(p.block_c, p.block_x);
+    };
+    EXPECT_EQ(block("2x48x48x24->48 1x1"), std::make_pair(3, 8));
+    EXPECT_EQ(block("1x56x56x24->144 1x1"), std::make_pair(3, 8));
+    EXPECT_EQ(block("1x112x112x32->64 1x1"), std::make_pair(2, 8));
+    EXPECT_EQ(block("1x75x75x24->72 1x1"), std::make_pair(2, 8));
+    EXPECT_EQ(block("1x56x56x16->96 1x1"), std::make_pair(2, 4));
+    EXPECT_EQ(block("1x80x33x12->80 1x1 valid"), std::make_pair(2, 4));
 }
 
 // Stems whose 'same' padding falls only below and right of the image (3x3/2
