@@ -548,7 +548,8 @@ Conv2DParams heuristic_for(const graph::Layer &layer, const Target &target, int 
     // ab_static.sh, AVX-512 (Emerald Rapids), 1 thread, time vs the lanes:
     // 3x3 28x28x128->14 0.38 (->9, two-column lanes: 1.27); 1x1
     // 37x37x64->12 0.47, 73x73x64->12/2 0.47, 56x56x32->6 0.56,
-    // 20x20x256->12 0.75, 73x73x320->12 1.09 (the model's 1.05),
+    // 20x20x256->12 0.75, 73x73x320->12 1.09 (the model's 1.05; 0.86
+    // with eight channels per step, below),
     // 10x10x512->10 1.09 (1.41), 31x64x160->8/2 1.05 (1.22),
     // 28x28x256->7 1.38 (1.68), 56x56x64->4 1.28 (1.47). AVX2 unmeasured.
     // Lanes of part vectors (input channels in fours or eights, L lanes of
@@ -562,7 +563,12 @@ Conv2DParams heuristic_for(const graph::Layer &layer, const Target &target, int 
         if (c.groups != 1 || F >= V || L == 0) return false;
         if (window > 1) return input_lanes_columns(F, registers) == 1 || (L < V && 2 * F > L);
         const double lanes = double(F) * (double(cin_group) / (2.0 * L) + std::log2(double(L)));
-        const double padded = double(cin_group) / 2 / 0.9;
+        // A padded vector summing eight input channels per step (an input
+        // past the L2: tile_channels_per_step) runs as if at 1.13: time vs
+        // the lanes, 1 thread: 73x73x320->12 0.86; 48x64x320->12 0.89;
+        // 56x56x256->10 0.93; 56x56x512->12 0.96; 62x128x160->8/2 0.94.
+        const bool eight_per_step = tile_channels_per_step(layer, V, 1, 16, 1, 0) == 8;
+        const double padded = double(cin_group) / 2 / (eight_per_step ? 1.13 : 0.9);
         return padded < lanes;
     }();
     if (F >= V || pads_to_one_vector) {

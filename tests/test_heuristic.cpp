@@ -1022,12 +1022,13 @@ TEST(Heuristic, SapphireRapidsTakesTwoVectorsByFourteenOnWidthsOfFourteens) {
 // Fewer filters than a vector over sixteens of input channels: one vector
 // of filters padded, in tiles, where lanes of input channels would take
 // one-column blocks (a window of several taps) or, 1x1, where their
-// horizontal sums cost more than the padding; lanes elsewhere.
+// horizontal sums cost more than the padding (which sums eight input
+// channels per step over an input past the L2); lanes elsewhere.
 TEST(Heuristic, FewerFiltersThanAVectorPadToOneWhereLanesCostMore) {
     const Halide::Target avx512(kAvx512);
     for (const char *notation :
          {"2x48x48x64->12 2x2", "1x28x28x128->14 3x3", "1x37x37x64->12 1x1", "1x73x73x64->12 1x1 s2",
-          "1x20x20x256->12 1x1", "1x56x56x32->6 1x1"}) {
+          "1x20x20x256->12 1x1", "1x56x56x32->6 1x1", "1x73x73x320->12 1x1", "1x56x56x512->12 1x1"}) {
         const schedule::Conv2DParams p = params_for(notation);
         SCOPED_TRACE(std::string(notation) + ": " + p.to_json().dump());
         EXPECT_EQ(p.vectorize, "c");
@@ -1036,7 +1037,7 @@ TEST(Heuristic, FewerFiltersThanAVectorPadToOneWhereLanesCostMore) {
         EXPECT_TRUE(schedule::pads_filters(notation_layer(notation), p, schedule::vector_floats(p, avx512)));
     }
     for (const char *notation :
-         {"1x28x28x128->9 3x3", "1x73x73x320->12 1x1", "1x10x10x512->10 1x1", "1x56x56x64->4 1x1"}) {
+         {"1x28x28x128->9 3x3", "1x10x10x512->10 1x1", "1x56x56x64->4 1x1", "1x56x56x256->4 1x1"}) {
         const schedule::Conv2DParams p = params_for(notation);
         EXPECT_EQ(p.vectorize, "ci") << notation << ": " << p.to_json().dump();
     }
