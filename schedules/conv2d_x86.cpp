@@ -555,13 +555,14 @@ Conv2DParams heuristic_for(const graph::Layer &layer, const Target &target, int 
     // Lanes of part vectors (input channels in fours or eights, L lanes of
     // V) run at L / V of the peak where one padded vector runs at F / V;
     // with their horizontal sums and narrow blocks, measured even near F =
-    // L / 2, so a window of several taps pads where 2F > L: time vs the
-    // lanes, 1 thread: 3x3 56x56x8->5 0.85 (->3: 1.33); 56x56x4->3 0.82
-    // (->2: 1.04); 56x56x4->6 0.47; 5x5 60x60x4->9 0.39.
+    // L / 2, so a window of several taps pads where 2F > L (AVX-512; AVX2
+    // unmeasured): time vs the lanes, 1 thread: 3x3 56x56x8->5 0.85 (->3:
+    // 1.33); 56x56x4->3 0.82 (->2: 1.04); 56x56x4->6 0.47; 5x5 60x60x4->9
+    // 0.39.
     const bool pads_to_one_vector = [&] {
         const int L = input_lanes(layer, V);
         if (c.groups != 1 || F >= V || L == 0) return false;
-        if (window > 1) return input_lanes_columns(F, registers) == 1 || (L < V && 2 * F > L);
+        if (window > 1) return input_lanes_columns(F, registers) == 1 || (wide && L < V && 2 * F > L);
         const double lanes = double(F) * (double(cin_group) / (2.0 * L) + std::log2(double(L)));
         // A padded vector summing eight input channels per step (an input
         // past the L2: tile_channels_per_step) runs as if at 1.13: time vs

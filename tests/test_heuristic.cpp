@@ -74,6 +74,12 @@ schedule::Conv2DParams params_for(const char *notation, const char *target = kAv
     return schedule::conv2d_heuristic(notation_layer(notation), Halide::Target(target));
 }
 
+// The heuristic's register block for it: vectors of filters, columns.
+std::pair<int, int> block_of(const char *notation) {
+    const schedule::Conv2DParams p = params_for(notation);
+    return {p.block_c, p.block_x};
+}
+
 }  // namespace
 
 TEST(Heuristic, ChoicesFitTheTemplate) {
@@ -554,15 +560,11 @@ TEST(Heuristic, Avx512LayersWhoseWeightsOutgrowL2TakeChannelTasks) {
 // AVX-512 row tasks over padded filters that 3-vector blocks divide neither
 // by vectors nor by columns: 2 vectors x the whole width (at most 14).
 TEST(Heuristic, Avx512PaddedFiltersTakeTwoVectorsAcrossTheWidth) {
-    auto block = [](const char *notation) {
-        const schedule::Conv2DParams p = params_for(notation);
-        return std::make_pair(p.block_c, p.block_x);
-    };
-    EXPECT_EQ(block("1x14x14x128->100 3x3"), std::make_pair(2, 14));
-    EXPECT_EQ(block("1x13x13x128->100 3x3"), std::make_pair(2, 13));
+    EXPECT_EQ(block_of("1x14x14x128->100 3x3"), std::make_pair(2, 14));
+    EXPECT_EQ(block_of("1x13x13x128->100 3x3"), std::make_pair(2, 13));
     // 6 and 3 vectors, which 3-vector blocks divide.
-    EXPECT_EQ(block("1x14x14x192->96 3x3"), std::make_pair(3, 9));
-    EXPECT_EQ(block("1x14x14x128->48 3x3"), std::make_pair(3, 9));
+    EXPECT_EQ(block_of("1x14x14x192->96 3x3"), std::make_pair(3, 9));
+    EXPECT_EQ(block_of("1x14x14x128->48 3x3"), std::make_pair(3, 9));
 }
 
 // The share of window rows over the image: 3x3 over 7 rows skips one row
@@ -747,16 +749,12 @@ TEST(Heuristic, Avx512StemsOfOneVectorTakeEightColumns) {
 // channels: 3 vectors x 8 columns where the vectors come in threes but not
 // pairs, 2 x 8 over 24 or more channels, else 2 x 4.
 TEST(Heuristic, Avx512OneByOneLayersOverFewChannelsTakeEightColumns) {
-    auto block = [](const char *notation) {
-        const schedule::Conv2DParams p = params_for(notation);
-        return std::make_pair(p.block_c, p.block_x);
-    };
-    EXPECT_EQ(block("2x48x48x24->48 1x1"), std::make_pair(3, 8));
-    EXPECT_EQ(block("1x56x56x24->144 1x1"), std::make_pair(3, 8));
-    EXPECT_EQ(block("1x112x112x32->64 1x1"), std::make_pair(2, 8));
-    EXPECT_EQ(block("1x75x75x24->72 1x1"), std::make_pair(2, 8));
-    EXPECT_EQ(block("1x56x56x16->96 1x1"), std::make_pair(2, 4));
-    EXPECT_EQ(block("1x80x33x12->80 1x1 valid"), std::make_pair(2, 4));
+    EXPECT_EQ(block_of("2x48x48x24->48 1x1"), std::make_pair(3, 8));
+    EXPECT_EQ(block_of("1x56x56x24->144 1x1"), std::make_pair(3, 8));
+    EXPECT_EQ(block_of("1x112x112x32->64 1x1"), std::make_pair(2, 8));
+    EXPECT_EQ(block_of("1x75x75x24->72 1x1"), std::make_pair(2, 8));
+    EXPECT_EQ(block_of("1x56x56x16->96 1x1"), std::make_pair(2, 4));
+    EXPECT_EQ(block_of("1x80x33x12->80 1x1 valid"), std::make_pair(2, 4));
 }
 
 // Stems whose 'same' padding falls only below and right of the image (3x3/2

@@ -98,10 +98,11 @@ LayerStage lower_conv(const graph::Layer &layer, const InputBinding &in, const I
     // max(x, y) < W, and Halide then split the stems' row copy at x = y,
     // gathering the columns before it (3x3/2 on 300x300x3, 1 thread: 0.46
     // ms vs 0.52).
-    // Windows one column wide read no padding along the rows ('same' pads
-    // them with no columns, whatever the size and stride): where the sum
-    // form says so (SumForm::clamps_columns), the column test is left out,
-    // and columns past the image, computed but never stored, read clamped.
+    // Windows one column wide read no padding left or right of the image
+    // ('same' adds no columns there, whatever the size and stride): where
+    // the sum form says so (SumForm::clamps_columns), the column test is
+    // left out, and columns past the image, computed but never stored,
+    // read clamped.
     Expr xc = clamp(d.x, 0, in_w - 1), yc = clamp(d.y, 0, in_h - 1);
     s.padded = Func(name + "_padded");
     if (graph::needs_zero_padding(p)) {
