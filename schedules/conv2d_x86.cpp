@@ -323,6 +323,15 @@ int64_t channels_per_step(const graph::Layer &layer, int V) {
 // 48x20x160->16 (614 KB) 0.94 (0.94); 7x1 35x35x128->16 (1 x 18) 0.96.
 // Not smaller inputs: 1x1 28x28x256->16 (800 KB) 1.04 (1.03);
 // 31x31x80->16 1.07 (1.03); 5x1 31x31x32->16 valid 1.09 (1.07).
+// (The layer's part of that rule: the block's part is one vector in whole
+// rows.)
+bool sums_eight_channels_per_vector_step(const graph::Layer &layer, int V) {
+    const int64_t cin_group = layer.in_channels / layer.conv.groups;
+    const bool one_by_one = layer.conv.kernel_h == 1 && layer.conv.kernel_w == 1;
+    return V == 16 && layer.conv.filters <= V && layer.conv.groups == 1 && cin_group % 8 == 0 && !few_taps(layer) &&
+           input_bytes_of_all_images(layer) > (one_by_one ? 1024 : 512) * 1024;
+}
+
 int64_t tile_channels_per_step(const graph::Layer &layer, int V, int vectors, int block_x, int block_y,
                                int flat_width) {
     const int64_t cin_group = layer.in_channels / layer.conv.groups;
@@ -330,11 +339,7 @@ int64_t tile_channels_per_step(const graph::Layer &layer, int V, int vectors, in
     const int accumulators = vectors * block_x * block_y;
     const bool two_fit = accumulators + 2 * vectors <= 32 && accumulators < 28;
     const bool whole_rows = flat_width == 0 || block_x == flat_width;
-    const double input_bytes = input_bytes_of_all_images(layer);
-    const bool one_by_one = layer.conv.kernel_h == 1 && layer.conv.kernel_w == 1;
-    if (V == 16 && vectors == 1 && layer.conv.filters <= V && layer.conv.groups == 1 && cin_group % 8 == 0 &&
-        !few_taps(layer) && whole_rows && input_bytes > (one_by_one ? 1024 : 512) * 1024)
-        return 8;
+    if (vectors == 1 && whole_rows && sums_eight_channels_per_vector_step(layer, V)) return 8;
     if (V == 16 && cin_group % 2 == 0 && !few_taps(layer) && two_fit && whole_rows) return 2;
     return flat_width > 0 ? 1 : channels_per_step(layer, V);
 }
@@ -568,8 +573,7 @@ Conv2DParams heuristic_for(const graph::Layer &layer, const Target &target, int 
         // past the L2: tile_channels_per_step) runs as if at 1.13: time vs
         // the lanes, 1 thread: 73x73x320->12 0.86; 48x64x320->12 0.89;
         // 56x56x256->10 0.93; 56x56x512->12 0.96; 62x128x160->8/2 0.94.
-        const bool eight_per_step = tile_channels_per_step(layer, V, 1, 16, 1, 0) == 8;
-        const double padded = double(cin_group) / 2 / (eight_per_step ? 1.13 : 0.9);
+        const double padded = double(cin_group) / 2 / (sums_eight_channels_per_vector_step(layer, V) ? 1.13 : 0.9);
         return padded < lanes;
     }();
     if (F >= V || pads_to_one_vector) {

@@ -103,11 +103,13 @@ LayerStage lower_conv(const graph::Layer &layer, const InputBinding &in, const I
     // the sum form says so (SumForm::clamps_columns), the column test is
     // left out, and columns past the image, computed but never stored,
     // read clamped.
+    if (form.clamps_columns && ww.extent() > 1)
+        throw Error(name + ": columns read clamped need a window one column wide");
     Expr xc = clamp(d.x, 0, in_w - 1), yc = clamp(d.y, 0, in_h - 1);
     s.padded = Func(name + "_padded");
     if (graph::needs_zero_padding(p)) {
         Expr value = select(d.y == yc, likely(in.func(d.c, xc, yc, d.n)), 0.0f);
-        if (ww.extent() > 1 || !form.clamps_columns) value = select(d.x >= 0 && d.x < in_w, value, 0.0f);
+        if (!form.clamps_columns) value = select(d.x >= 0 && d.x < in_w, value, 0.0f);
         s.padded(d.c, d.x, d.y, d.n) = value;
     } else {
         s.padded(d.c, d.x, d.y, d.n) = in.func(d.c, xc, yc, d.n);
