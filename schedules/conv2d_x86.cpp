@@ -1041,14 +1041,31 @@ Conv2DParams heuristic_for(const graph::Layer &layer, const Target &target, int 
                 // where the weights row tasks would re-stream are twice it
                 // (3x3 19x19x1024->126: 1.4 MB of input, 4.5 MB of weights).
                 const bool input_fits = input_bytes <= 1024 * 1024 || (restreams_weights && 2 * input_bytes <= weight_bytes);
+                // The vectors per block a channel task keeps (AVX-512): as
+                // many as fit the L2 beside the input, which the task reads
+                // whole. An input that overflows the L2 alone streams from L3
+                // into every task whatever its block, and narrower blocks
+                // would only make more tasks read it; but where the block's
+                // weights overflow it too, every column block would stream
+                // them from L3 as well: the vectors whose weights fit alone.
+                // ab_static.sh, Emerald Rapids, time in channel tasks of 1 x
+                // 21 (two tasks of 11 rows per block) vs row tasks of 1 x
+                // 11, two runs, 1 thread; 2 threads: 7x7/2 48x48x256->100
+                // valid (802 KB of weights per vector, 1.8 MB of input)
+                // 0.88, 0.90; 0.92, 0.95. 3x3 19x19x1024->100 (590 KB per
+                // vector, 1.5 MB of input) in 2 x 14 vs 1 x 10 row tasks
+                // 0.78, 0.80; 0.95, 0.84.
+                auto channel_task_vectors = [&](int bc) {
+                    if (!wide) return bc;
+                    return vectors_fitting_l2(bc, overflows_l2(1, input_bytes) ? 0.0 : input_bytes);
+                };
                 // Four channel blocks at least, of the vectors the L2 cut
                 // below leaves, a last part block counted whole (computed
                 // whole, or shifted inwards): 5x5 12x12x320->120 (3.8 MB of
                 // weights) in four tasks of 2 x 12 blocks, the last of half
                 // filters, took 0.80, 0.80 the time of 12 one-row tasks
                 // (ab_static.sh, 1 thread; 0.80 at 2).
-                const int task_block_c =
-                    wide && !overflows_l2(1, input_bytes) ? vectors_fitting_l2(p.block_c, input_bytes) : p.block_c;
+                const int task_block_c = channel_task_vectors(p.block_c);
                 const bool channel_tasks_pay = (h < 8 || p.rows == 0 || restreams_weights) &&
                                                channel_blocks(task_block_c) >= 4 &&
                                                !few_taps(layer) && input_fits;
@@ -1139,9 +1156,8 @@ Conv2DParams heuristic_for(const graph::Layer &layer, const Target &target, int 
                         // 7x1 17x17x160->192 took 1.03, 1.04 the time with
                         // them outside, 0.95, 0.95 inside (vs row tasks).
                         p.kernel_rows_outer = c.kernel_w > 1;
-                    } else if (wide && p.block_c > 1 && overflows_l2(p.block_c, input_bytes) &&
-                               !overflows_l2(1, input_bytes)) {
-                        p.block_c = vectors_fitting_l2(p.block_c, input_bytes);
+                    } else if (wide && p.block_c > 1 && channel_task_vectors(p.block_c) < p.block_c) {
+                        p.block_c = channel_task_vectors(p.block_c);
                         while (p.block_c > 1 && !within_groups(p.block_c)) p.block_c--;
                         p.block_x = static_cast<int>(std::min<int64_t>(w, (registers - p.block_c - 1) / p.block_c));
                         p.block_y = 1;
@@ -1518,8 +1534,8 @@ Conv2DParams heuristic_for(const graph::Layer &layer, const Target &target, int 
                 // 1.2 MB of weights per block, 330 KB of input rows) in 2 x
                 // 14 0.60, 0.61 (2 x 13 0.56, 0.56; 3 x 9 0.66, 0.69; 3 x 8
                 // 0.66, 0.66); 19x19x1024->126 (3 x 8: 1.8 MB) in 1 x 10
-                // 0.83, 0.77 (it takes channel tasks now, above; 126 -> 100
-                // filters still come here).
+                // 0.83, 0.77 (it takes channel tasks now, above, as does
+                // 19x19x1024->100).
                 if (wide && !p.parallel_channels && p.rows > 0 && w > 0 && !few_taps(layer)) {
                     const double task_input = input_rows_bytes(layer, p.rows);
                     // A block of all the filters' five vectors: fewer rows

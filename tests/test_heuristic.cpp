@@ -399,6 +399,23 @@ TEST(Heuristic, Avx512ChannelTasksKeepWeightsAndInputInL2) {
     EXPECT_EQ(p.block_x, 14);
     const double block_weights = 4.0 * 16 * p.block_c * 384 * 9, input = 4.0 * 17 * 17 * 384;
     EXPECT_LE(block_weights + input, 1024.0 * 1024);
+    // An input past the L2 alone (1.8 MB, 1.5 MB read) and weights past it
+    // per block: channel tasks of the vectors whose weights fit alone (802
+    // KB, 590 KB per vector; 1 MB of the L2 on Cascade Lake, 1.25 on
+    // Sapphire Rapids).
+    struct Case {
+        const char *layer;
+        int cin, window;
+    };
+    for (const char *target : {kAvx512, "x86-64-linux-avx512_sapphirerapids"})
+        for (const Case &c : {Case{"1x48x48x256->100 7x7 s2 valid", 256, 49}, Case{"1x19x19x1024->100 3x3", 1024, 9}}) {
+            const schedule::Conv2DParams q = params_for(c.layer, target);
+            SCOPED_TRACE(std::string(target) + " " + c.layer + ": " + q.to_json().dump());
+            EXPECT_TRUE(q.parallel_channels);
+            const double budget = target == kAvx512 ? 1024 * 1024 : 1280 * 1024;
+            EXPECT_LE(4.0 * 16 * q.block_c * c.cin * c.window, budget);
+            EXPECT_GT(4.0 * 16 * (q.block_c + 1) * c.cin * c.window, budget);
+        }
 }
 
 // AVX-512 row tasks likewise: where a block's weights and the task's input
@@ -408,7 +425,7 @@ TEST(Heuristic, Avx512RowTasksKeepABlocksWeightsAndInputInL2) {
         LayerShape shape;
         int block_c;
     };
-    for (const Case &c : {Case{{38, 38, 512, 84, 3, 1, 1}, 2}, Case{{19, 19, 1024, 100, 3, 1, 1}, 1}}) {
+    for (const Case &c : {Case{{38, 38, 512, 84, 3, 1, 1}, 2}, Case{{38, 38, 512, 100, 3, 1, 1}, 2}}) {
         const schedule::Conv2DParams p = avx512_params(c.shape);
         SCOPED_TRACE(p.to_json().dump());
         EXPECT_FALSE(p.parallel_channels);
