@@ -1059,15 +1059,21 @@ Conv2DParams heuristic_for(const graph::Layer &layer, const Target &target, int 
                     if (!wide) return bc;
                     return vectors_fitting_l2(bc, overflows_l2(1, input_bytes) ? 0.0 : input_bytes);
                 };
-                // Four channel blocks at least, of the vectors the L2 cut
-                // below leaves, a last part block counted whole (computed
-                // whole, or shifted inwards): 5x5 12x12x320->120 (3.8 MB of
-                // weights) in four tasks of 2 x 12 blocks, the last of half
-                // filters, took 0.80, 0.80 the time of 12 one-row tasks
-                // (ab_static.sh, 1 thread; 0.80 at 2).
+                // Four tasks at least, a channel block of an image each, of
+                // the vectors the L2 cut below leaves, a last part block
+                // counted whole (computed whole, or shifted inwards): 5x5
+                // 12x12x320->120 (3.8 MB of weights) in four tasks of 2 x 12
+                // blocks, the last of half filters, took 0.80, 0.80 the time
+                // of 12 one-row tasks (ab_static.sh, 1 thread; 0.80 at 2).
+                // Images count: 3x3 2x12x12x512->128 valid (2.4 MB of
+                // weights) in 8 tasks of 2 x 10 blocks, time vs 20 one-row
+                // tasks of 4 x 6, two runs, 1 thread; 2 threads: 0.73,
+                // 0.74; 0.82, 0.80. 7x7 2x7x10x120->64 dilated 2 (1.5 MB)
+                // in 4 tasks of 2 x 10 vs 14 one-row tasks 0.99, 1.00;
+                // 0.83, 0.81.
                 const int task_block_c = channel_task_vectors(p.block_c);
                 const bool channel_tasks_pay = (h < 8 || p.rows == 0 || restreams_weights) &&
-                                               channel_blocks(task_block_c) >= 4 &&
+                                               channel_blocks(task_block_c) * layer.output.shape[0] >= 4 &&
                                                !few_taps(layer) && input_fits;
                 // AVX-512: a row task runs every channel block over each
                 // output row, so it reads all the layer's weights once per

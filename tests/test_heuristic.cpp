@@ -416,6 +416,15 @@ TEST(Heuristic, Avx512ChannelTasksKeepWeightsAndInputInL2) {
             EXPECT_LE(4.0 * 16 * q.block_c * c.cin * c.window, budget);
             EXPECT_GT(4.0 * 16 * (q.block_c + 1) * c.cin * c.window, budget);
         }
+    // Three channel blocks of an image, or two (Sapphire Rapids' L2 takes
+    // 3 vectors of the first), but four tasks or more over the images.
+    const char *const sapphire_rapids = "x86-64-linux-avx512_sapphirerapids";
+    for (const char *layer : {"2x12x12x512->128 3x3 valid", "2x7x10x120->64 7x7 d2 linear"}) {
+        SCOPED_TRACE(layer);
+        EXPECT_TRUE(params_for(layer, sapphire_rapids).parallel_channels);
+        const std::string one_image = std::string(layer).replace(0, 1, "1");
+        EXPECT_FALSE(params_for(one_image.c_str(), sapphire_rapids).parallel_channels);
+    }
 }
 
 // AVX-512 row tasks likewise: where a block's weights and the task's input
