@@ -447,7 +447,15 @@ struct FilterVectors {
 // groups of 4 or more vectors.
 //   AVX-512, 8 filters over input channels in fours or eights but not
 // sixteens (where "vectorize": "ci" would sum part vectors, 4 or 8 of 16
-// lanes): vectors of 8 filters, the tile template's. bench_layers, ms, 1
+// lanes), or over sixteens in a short reduction (192 taps at most, where
+// the lanes' sums cost more than the half-width FMAs of vectors of 8;
+// ab_static.sh, Emerald Rapids, time vs lanes, 1 thread: 1x3 56x56x16->8
+// 0.43; 56x56x32->8 0.70; 3x1 2x60x60x32->8 0.70; 1x1 56x56x64->8 0.90;
+// 56x56x128->8 1.01; 3x3 56x56x16->8 0.87; 1x1/2 2x31x64x160->8 valid
+// 0.95; 1x3 73x73x64->8 0.95. Not longer: 1x1 56x56x256->8 1.23,
+// 28x28x512->8 1.37; 3x3 56x56x32->8 1.15, 60x60x48->8 1.25, 3x3 dilated
+// 2 2x80x100x160->8 valid 1.33; 5x5 40x40x16->8 1.29): vectors of 8
+// filters, the tile template's. bench_layers, ms, 1
 // thread; 2 threads, before -> after: 3x3 96x96x4->8 0.23 -> 0.067; 0.13
 // -> 0.051 (0.45x -> 1.21x oneDNN on 1 thread); 64x64x8->8 0.104 ->
 // 0.059; 0.080 -> 0.047 (ab_static.sh, Emerald Rapids, one padded vector
@@ -470,7 +478,8 @@ FilterVectors filter_vectors(const graph::Layer &layer, const Target &target) {
     const int64_t f = c.groups > 1 ? c.filters / c.groups : 0, cin_group = layer.in_channels / c.groups;
     if (registers == 32 && f == 8) return {8, 0};
     const int lanes = input_lanes(layer, natural);
-    if (natural == 16 && c.groups == 1 && c.filters == 8 && (lanes == 4 || lanes == 8))
+    const bool short_reduction = cin_group * c.kernel_h * c.kernel_w <= 192;
+    if (natural == 16 && c.groups == 1 && c.filters == 8 && (lanes == 4 || lanes == 8 || (lanes == 16 && short_reduction)))
         return {8, 0, true};
     const bool rotated = cin_group >= 4 && can_rotate_groups(layer, natural);
     if (c.groups <= 1 || f < 3 || f % natural == 0 || f >= 4 * natural || cin_group < 2 || rotated) return {};

@@ -137,10 +137,11 @@ TEST(Heuristic, ChoicesFitTheTemplate) {
                 EXPECT_EQ(p.block_y, 1);
             } else if (schedule::input_lanes(l, V) > 0 &&
                        !(V == 16 && p.vectorize == "c" && schedule::vector_floats(p, target) == 8 &&
-                         schedule::input_lanes(l, V) < 16) &&
+                         (schedule::input_lanes(l, V) < 16 || s.c * s.k * s.k <= 192)) &&
                        !schedule::pads_filters(l, p, schedule::vector_floats(p, target))) {
-                // (AVX-512 layers whose lanes would be part vectors take
-                // vectors of 8 filters: Avx512FewFiltersOverFewChannels...;
+                // (AVX-512 layers whose lanes would be part vectors, or
+                // whole ones over a short reduction, take vectors of 8
+                // filters: Avx512FewFiltersOverFewChannels...;
                 // others one vector of filters padded:
                 // FewerFiltersThanAVectorPadToOneWhereLanesCostMore.)
                 ADD_FAILURE() << "lanes of input channels fit, and were not taken";
@@ -893,11 +894,13 @@ TEST(Heuristic, PaddedGroupsKeepChannelBlocksOutside) {
     EXPECT_TRUE(params_for("1x56x56x128->128 3x3 s2 dw").channels_inner);
 }
 
-// AVX-512, 8 filters over input channels in fours or eights (not
-// sixteens): vectors of 8 filters in the tile template, one-row blocks,
-// the input in place; over sixteens, see the next test.
+// AVX-512, 8 filters over input channels in fours or eights, or over
+// sixteens in a reduction of 192 taps at most: vectors of 8 filters in the
+// tile template, one-row blocks, the input in place. Over sixteens in
+// longer reductions, lanes of input channels.
 TEST(Heuristic, Avx512FewFiltersOverFewChannelsTakeVectorsOfEight) {
-    for (const char *notation : {"1x96x96x4->8 3x3", "1x64x64x8->8 3x3"}) {
+    for (const char *notation :
+         {"1x96x96x4->8 3x3", "1x64x64x8->8 3x3", "2x60x60x32->8 3x1", "1x56x56x16->8 3x3", "1x56x56x64->8 1x1"}) {
         const schedule::Conv2DParams p = params_for(notation);
         SCOPED_TRACE(std::string(notation) + ": " + p.to_json().dump());
         EXPECT_EQ(p.vector_floats, 8);
@@ -907,6 +910,8 @@ TEST(Heuristic, Avx512FewFiltersOverFewChannelsTakeVectorsOfEight) {
         EXPECT_EQ(p.pad, "in_place");
     }
     EXPECT_EQ(params_for("1x96x96x4->8 3x3", "x86-64-linux-avx2-fma").vector_floats, 0);
+    for (const char *notation : {"1x56x56x256->8 1x1", "1x56x56x32->8 3x3", "1x60x60x192->8 3x3 d2"})
+        EXPECT_EQ(params_for(notation).vectorize, "ci") << notation;
 }
 
 // AVX-512, 9 to 15 filters over input channels in fours or eights: one
