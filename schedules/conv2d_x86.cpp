@@ -1584,10 +1584,19 @@ Conv2DParams heuristic_for(const graph::Layer &layer, const Target &target, int 
                     // 2x7x10x120->64 dilated 2 (1.5 MB per 4-vector block),
                     // ab_static.sh, Emerald Rapids, time in 3 x 6 vs 2 x 10,
                     // 1 thread; 2 threads: 1.04; 1.06.
+                    // On Sapphire and Emerald Rapids (2 MB of L2) not below
+                    // 2 vectors: a 1-vector block loads a broadcast for each
+                    // FMA, which cost more than the overflow there.
+                    // ab_static.sh, Emerald Rapids, time in 2 x 14 vs 1 x
+                    // 15, four runs, 1 thread; 2 threads: 7x7/2
+                    // 80x80x160->20 (1 MB of weights per 2-vector block, 750
+                    // KB of task input) 0.60-0.79; 0.77-0.93 (2 x 10 within
+                    // 1% of 2 x 14).
                     if (!whole_block && p.block_c > 1 && overflows_l2(p.block_c, task_input) &&
                         !overflows_l2(1, task_input)) {
+                        const int fitting = vectors_fitting_l2(p.block_c, task_input);
                         best_block(p, 1, tiles_guard_columns, 0, w, h, 1, fewest_positions, widest,
-                                   vectors_fitting_l2(p.block_c, task_input));
+                                   sapphire_rapids ? std::max(2, fitting) : fitting);
                     }
                     // Padded filters in 3-vector blocks that neither divide
                     // the vectors nor the width (at most 14): 2 vectors x

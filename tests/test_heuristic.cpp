@@ -449,6 +449,11 @@ TEST(Heuristic, Avx512RowTasksKeepABlocksWeightsAndInputInL2) {
     }
     // 56x56x64: 147 KB of weights per 4-vector block.
     EXPECT_EQ(avx512_params({56, 56, 64, 64, 3, 1, 1}).block_c, 4);
+    // Not below 2 vectors on Sapphire Rapids (a 1-vector block loads a
+    // broadcast per FMA).
+    const schedule::Conv2DParams p = params_for("1x80x80x160->20 7x7 s2", "x86-64-linux-avx512_sapphirerapids");
+    EXPECT_FALSE(p.parallel_channels);
+    EXPECT_EQ(p.block_c, 2);
 }
 
 // AVX-512's flat blocks: 4 vectors x 6 positions; x 7 where that takes
