@@ -1064,9 +1064,17 @@ Conv2DParams heuristic_for(const graph::Layer &layer, const Target &target, int 
                 // 0.88, 0.90; 0.92, 0.95. 3x3 19x19x1024->100 (590 KB per
                 // vector, 1.5 MB of input) in 2 x 14 vs 1 x 10 row tasks
                 // 0.78, 0.80; 0.95, 0.84.
+                // On Sapphire and Emerald Rapids not below 2 vectors, as for
+                // row tasks (below): a 1-vector block loads a broadcast per
+                // FMA. Time vs 1-vector blocks, two runs, 1 thread; 2
+                // threads: 7x7/2 14x20x192->160 (2 x 10, 1.2 MB per block)
+                // 0.88, 0.86; 0.89, 0.97. 5x5/2 9x9x512->100 (2 x 5) 0.94,
+                // 1.00; 0.92, 0.93. 7x7/2 48x48x256->100 valid (2 x 14 vs
+                // 1 x 21) 1.01, 1.01; 0.94, 1.00.
                 auto channel_task_vectors = [&](int bc) {
                     if (!wide) return bc;
-                    return vectors_fitting_l2(bc, overflows_l2(1, input_bytes) ? 0.0 : input_bytes);
+                    const int fitting = vectors_fitting_l2(bc, overflows_l2(1, input_bytes) ? 0.0 : input_bytes);
+                    return sapphire_rapids ? std::max(std::min(2, bc), fitting) : fitting;
                 };
                 // Four tasks at least, a channel block of an image each, of
                 // the vectors the L2 cut below leaves, a last part block
