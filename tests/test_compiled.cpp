@@ -444,6 +444,9 @@ INSTANTIATE_TEST_SUITE_P(
         // vectors of 8 filters (AVX-512), the heuristic's picks.
         FixedShapeCase{"2x9x11x32->8 3x1", ""},
         FixedShapeCase{"1x5x7x64->8 1x1", ""},
+        // A depthwise row narrower than 8 columns without padding: one
+        // block of the row (the heuristic's pick).
+        FixedShapeCase{"1x14x14x48->48 5x5 d2 dw valid", ""},
         // 2 x 14 blocks over a width of four, unrolled, skipping the
         // padding's columns, read in place (Sapphire Rapids' pick at 56).
         FixedShapeCase{"2x3x56x16->64 3x3", R"({"accumulate": "tile", "pack_weights": true, "block_c": 2, "block_x": 14, "rows": 1, "pad": "in_place"})"},

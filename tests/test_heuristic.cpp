@@ -1156,3 +1156,12 @@ TEST(Heuristic, WindowsRateGuardedLastBlocks) {
     EXPECT_EQ(pointwise.block_x, 4) << pointwise.to_json().dump();
     EXPECT_EQ(params_for("1x9x9x320->320 7x7 dw").block_x, 3);
 }
+
+// AVX-512 depthwise-like layers without padding: a row narrower than 8
+// columns in one block, not a block of 4 and a shifted one; wider rows keep
+// blocks of 4 (a shifted last block recomputes little of them).
+TEST(Heuristic, Avx512NarrowValidRowsOfFewTapsTakeOneBlock) {
+    EXPECT_EQ(block_of("1x14x14x224->224 5x5 d2 dw valid"), std::make_pair(2, 6));
+    EXPECT_EQ(block_of("4x56x56x120->240 3x3 g120 valid").second, 4);
+    EXPECT_EQ(block_of("1x14x14x224->224 5x5 d2 dw").second, 7);
+}
