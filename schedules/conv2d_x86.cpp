@@ -1073,15 +1073,15 @@ Conv2DParams heuristic_for(const graph::Layer &layer, const Target &target, int 
                 // 11, two runs, 1 thread; 2 threads: 7x7/2 48x48x256->100
                 // valid (802 KB of weights per vector, 1.8 MB of input)
                 // 0.88, 0.90; 0.92, 0.95. 3x3 19x19x1024->100 (590 KB per
-                // vector, 1.5 MB of input) in 2 x 14 vs 1 x 10 row tasks
-                // 0.78, 0.80; 0.95, 0.84.
+                // vector, 1.5 MB of input) in 2 x 14 (2 x 10 since, below)
+                // vs 1 x 10 row tasks 0.78, 0.80; 0.95, 0.84.
                 // On Sapphire and Emerald Rapids not below 2 vectors, as for
                 // row tasks (below): a 1-vector block loads a broadcast per
                 // FMA. Time vs 1-vector blocks, two runs, 1 thread; 2
                 // threads: 7x7/2 14x20x192->160 (2 x 10, 1.2 MB per block)
                 // 0.88, 0.86; 0.89, 0.97. 5x5/2 9x9x512->100 (2 x 5) 0.94,
-                // 1.00; 0.92, 0.93. 7x7/2 48x48x256->100 valid (2 x 14 vs
-                // 1 x 21) 1.01, 1.01; 0.94, 1.00.
+                // 1.00; 0.92, 0.93. 7x7/2 48x48x256->100 valid (2 x 14,
+                // 2 x 11 since, vs 1 x 21) 1.01, 1.01; 0.94, 1.00.
                 auto channel_task_vectors = [&](int bc) {
                     if (!wide) return bc;
                     const int fitting = vectors_fitting_l2(bc, overflows_l2(1, input_bytes) ? 0.0 : input_bytes);
@@ -1193,7 +1193,18 @@ Conv2DParams heuristic_for(const graph::Layer &layer, const Target &target, int 
                     } else if (wide && p.block_c > 1 && channel_task_vectors(p.block_c) < p.block_c) {
                         p.block_c = channel_task_vectors(p.block_c);
                         while (p.block_c > 1 && !within_groups(p.block_c)) p.block_c--;
-                        p.block_x = static_cast<int>(std::min<int64_t>(w, (registers - p.block_c - 1) / p.block_c));
+                        // As wide as the registers allow; on Sapphire and
+                        // Emerald Rapids in column blocks of even widths
+                        // (Cascade Lake measured 2 x 14 ahead of 2 x 9 on
+                        // 17x17x384, above). ab_static.sh, Emerald Rapids,
+                        // time vs the widest blocks, two runs, 1 thread; 2
+                        // threads: 7x7/2 48x48x256->100 valid (21 wide) in 2
+                        // x 11 vs 2 x 14 and a last block of 7 0.91, 0.91;
+                        // 0.95, 0.94. 3x3 19x19x1024->100 in 2 x 10 0.91,
+                        // 0.93; 0.99, 0.94.
+                        const int64_t most = (registers - p.block_c - 1) / p.block_c;
+                        const int64_t column_blocks = sapphire_rapids ? (w + most - 1) / most : 1;
+                        p.block_x = static_cast<int>(std::min(most, (w + column_blocks - 1) / column_blocks));
                         p.block_y = 1;
                     } else if (wide && window == 1 && w > 0 && cin_group >= 256 && p.block_c < 4 && vectors % 4 == 0 &&
                                within_groups(4) && vectors / 4 * layer.output.shape[0] % 2 == 0) {

@@ -418,6 +418,8 @@ TEST(Heuristic, Avx512ChannelTasksKeepWeightsAndInputInL2) {
             if (!at_least_two || q.block_c > 2) EXPECT_LE(4.0 * 16 * q.block_c * c.cin * c.window, budget);
             EXPECT_GT(4.0 * 16 * (q.block_c + 1) * c.cin * c.window, budget);
             if (at_least_two) EXPECT_GE(q.block_c, 2);
+            // Column blocks of even widths: 21 = 11 + 10, 19 = 10 + 9.
+            if (q.block_c == 2) EXPECT_EQ(q.block_x, c.window == 49 ? 11 : 10);
         }
     // Three channel blocks of an image, or two (Sapphire Rapids' L2 takes
     // 3 vectors of the first), but four tasks or more over the images.
