@@ -479,8 +479,8 @@ FilterVectors filter_vectors(const graph::Layer &layer, const Target &target) {
     if (registers == 32 && f == 8) return {8, 0};
     const int lanes = input_lanes(layer, natural);
     const bool short_reduction = cin_group * c.kernel_h * c.kernel_w <= 192;
-    if (natural == 16 && c.groups == 1 && c.filters == 8 && (lanes == 4 || lanes == 8 || (lanes == 16 && short_reduction)))
-        return {8, 0, true};
+    const bool lanes_cost_more = lanes == 4 || lanes == 8 || (lanes == 16 && short_reduction);
+    if (natural == 16 && c.groups == 1 && c.filters == 8 && lanes_cost_more) return {8, 0, true};
     const bool rotated = cin_group >= 4 && can_rotate_groups(layer, natural);
     if (c.groups <= 1 || f < 3 || f % natural == 0 || f >= 4 * natural || cin_group < 2 || rotated) return {};
     FilterVectors best;
@@ -628,6 +628,22 @@ Conv2DParams heuristic_for(const graph::Layer &layer, const Target &target, int 
         auto vectors_fitting_l2 = [&](int bc, double task_input) {
             while (bc > 1 && overflows_l2(bc, task_input)) bc--;
             return bc;
+        };
+        // The vectors an L2 cut leaves a block of bc: those that fit; on
+        // Sapphire and Emerald Rapids (2 MB of L2) 2 at least, since a
+        // 1-vector block loads a broadcast for each FMA, which cost more
+        // than the weights' overflow there. ab_static.sh, Emerald Rapids,
+        // time vs 1-vector blocks, 1 thread; 2 threads: row tasks, 7x7/2
+        // 80x80x160->20 (1 MB of weights per 2-vector block, 750 KB of task
+        // input) in 2 x 14 vs 1 x 15, four runs, 0.60-0.79; 0.77-0.93 (2 x
+        // 10 within 1% of 2 x 14). Channel tasks, two runs: 7x7/2
+        // 14x20x192->160 (2 x 10, 1.2 MB per block) 0.88, 0.86; 0.89, 0.97.
+        // 5x5/2 9x9x512->100 (2 x 5) 0.94, 1.00; 0.92, 0.93. 7x7/2
+        // 48x48x256->100 valid (2 x 14, 2 x 11 since, vs 1 x 21) 1.01, 1.01;
+        // 0.94, 1.00. Cascade Lake keeps the cut as measured there.
+        auto vectors_after_l2_cut = [&](int bc, double task_input) {
+            const int fitting = vectors_fitting_l2(bc, task_input);
+            return sapphire_rapids ? std::max(std::min(2, bc), fitting) : fitting;
         };
         // AVX-512, where a 4-vector block's weights outgrow L1 (more than 8
         // KB per vector of filters): the tiles stream them from L2 at every
@@ -1075,17 +1091,9 @@ Conv2DParams heuristic_for(const graph::Layer &layer, const Target &target, int 
                 // 0.88, 0.90; 0.92, 0.95. 3x3 19x19x1024->100 (590 KB per
                 // vector, 1.5 MB of input) in 2 x 14 (2 x 10 since, below)
                 // vs 1 x 10 row tasks 0.78, 0.80; 0.95, 0.84.
-                // On Sapphire and Emerald Rapids not below 2 vectors, as for
-                // row tasks (below): a 1-vector block loads a broadcast per
-                // FMA. Time vs 1-vector blocks, two runs, 1 thread; 2
-                // threads: 7x7/2 14x20x192->160 (2 x 10, 1.2 MB per block)
-                // 0.88, 0.86; 0.89, 0.97. 5x5/2 9x9x512->100 (2 x 5) 0.94,
-                // 1.00; 0.92, 0.93. 7x7/2 48x48x256->100 valid (2 x 14,
-                // 2 x 11 since, vs 1 x 21) 1.01, 1.01; 0.94, 1.00.
                 auto channel_task_vectors = [&](int bc) {
                     if (!wide) return bc;
-                    const int fitting = vectors_fitting_l2(bc, overflows_l2(1, input_bytes) ? 0.0 : input_bytes);
-                    return sapphire_rapids ? std::max(std::min(2, bc), fitting) : fitting;
+                    return vectors_after_l2_cut(bc, overflows_l2(1, input_bytes) ? 0.0 : input_bytes);
                 };
                 // Four tasks at least, a channel block of an image each, of
                 // the vectors the L2 cut below leaves, a last part block
@@ -1614,19 +1622,10 @@ Conv2DParams heuristic_for(const graph::Layer &layer, const Target &target, int 
                     // 2x7x10x120->64 dilated 2 (1.5 MB per 4-vector block),
                     // ab_static.sh, Emerald Rapids, time in 3 x 6 vs 2 x 10,
                     // 1 thread; 2 threads: 1.04; 1.06.
-                    // On Sapphire and Emerald Rapids (2 MB of L2) not below
-                    // 2 vectors: a 1-vector block loads a broadcast for each
-                    // FMA, which cost more than the overflow there.
-                    // ab_static.sh, Emerald Rapids, time in 2 x 14 vs 1 x
-                    // 15, four runs, 1 thread; 2 threads: 7x7/2
-                    // 80x80x160->20 (1 MB of weights per 2-vector block, 750
-                    // KB of task input) 0.60-0.79; 0.77-0.93 (2 x 10 within
-                    // 1% of 2 x 14).
                     if (!whole_block && p.block_c > 1 && overflows_l2(p.block_c, task_input) &&
                         !overflows_l2(1, task_input)) {
-                        const int fitting = vectors_fitting_l2(p.block_c, task_input);
                         best_block(p, 1, tiles_guard_columns, 0, w, h, 1, fewest_positions, widest,
-                                   sapphire_rapids ? std::max(2, fitting) : fitting);
+                                   vectors_after_l2_cut(p.block_c, task_input));
                     }
                     // Padded filters in 3-vector blocks that neither divide
                     // the vectors nor the width (at most 14): 2 vectors x
