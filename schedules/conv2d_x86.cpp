@@ -384,6 +384,14 @@ int64_t rows_for_tasks(int64_t height, int64_t tasks) {
     return rows_dividing(height, std::clamp<int64_t>((height + tasks - 1) / tasks, 1, 32));
 }
 
+// Columns per block that split a row `width` wide (known) into as few
+// blocks of at most `widest` columns as that takes, of even widths: none
+// narrow and guarded (21 in 11 + 10, not 14 + 7).
+int even_column_blocks(int64_t width, int64_t widest) {
+    const int64_t blocks = (width + widest - 1) / widest;
+    return static_cast<int>((width + blocks - 1) / blocks);
+}
+
 namespace {
 
 // The multiply-adds of one image of the layer's output (0 where the spec
@@ -767,10 +775,8 @@ Conv2DParams heuristic_for(const graph::Layer &layer, const Target &target, int 
         // 40x40x256->16 (1 x 20) 0.94; 44x44x192->16 valid (1 x 21) 0.96;
         // 5x5 48x48x128->16 0.98; 5x47x48->12 0.96 (0.97); 3x3
         // 35x35x256->16 0.99.
-        if (most_columns > 16 && p.block_c == 1 && p.block_y == 1 && w > p.block_x) {
-            const int64_t column_blocks = (w + p.block_x - 1) / p.block_x;
-            p.block_x = static_cast<int>((w + column_blocks - 1) / column_blocks);
-        }
+        if (most_columns > 16 && p.block_c == 1 && p.block_y == 1 && w > p.block_x)
+            p.block_x = even_column_blocks(w, p.block_x);
         // AVX2, five vectors of filters in all (40 filters): one block
         // of all five by 2 columns, 10 accumulators with the weights as FMA
         // memory operands, where the model (3 vectors at most, 4 positions
@@ -873,6 +879,22 @@ Conv2DParams heuristic_for(const graph::Layer &layer, const Target &target, int 
             // in it: 3x3/2 299x299x3->32 1.22, 1.56; 1.59, 1.60; 3x3
             // 240x320x3->16 1.83, 1.54; 1.60, 1.61.
             if (layer.in_channels < V && pads_only_after(layer)) p.pad = "in_place";
+            // The most columns a block of these vectors holds: beside its
+            // accumulators, a register per vector (weights; depthwise, the
+            // input's values, its weights being FMA memory operands) and,
+            // but depthwise, one for the broadcast input.
+            const int most_block_columns = (registers - p.block_c - (depthwise ? 0 : 1)) / p.block_c;
+            // AVX-512 without padding (valid): a row narrower than 8 columns
+            // and no wider than the registers allow takes one block of it,
+            // rather than a block of 4 and one shifted to recompute most of
+            // it. ab_static.sh, Emerald Rapids, time vs 2 x 4, two runs, 1
+            // thread; 2 threads: 5x5 dilated 2 14x14x224 depthwise valid
+            // (6 wide) 0.63, 0.63; 0.72, 0.71. Not wider rows, whose shifted
+            // block recomputes less: 3x3 4x56x56x120->240 in 120 groups
+            // valid (54 wide) in 2 x 6 1.02, 1.02; 1.02, 1.02.
+            if (wide && layer.in_channels >= V && !graph::needs_zero_padding(c) && window > 1 && w > 0 && w < 8 &&
+                w <= most_block_columns)
+                p.block_x = static_cast<int>(w);
             // Depthwise-like layers read their input in place:
             // a padded copy costs them as much as their few multiply-adds
             // (stride 2: four input pixels copied per output). Column blocks
@@ -894,25 +916,13 @@ Conv2DParams heuristic_for(const graph::Layer &layer, const Target &target, int 
             // reduction, and the edge tests stay in its loops). AVX-512 takes the same, unmeasured there: what it
             // saves is memory traffic, whatever the vector width (its
             // depthwise layer was at 0.73-0.82x oneDNN with the copy).
-            // AVX-512 without padding (valid): a row narrower than 8 columns
-            // and no wider than the registers allow takes one block of it,
-            // rather than a block of 4 and one shifted to recompute most of
-            // it. ab_static.sh, Emerald Rapids, time vs 2 x 4, two runs, 1
-            // thread; 2 threads: 5x5 dilated 2 14x14x224 depthwise valid
-            // (6 wide) 0.63, 0.63; 0.72, 0.71. Not wider rows, whose shifted
-            // block recomputes less: 3x3 4x56x56x120->240 in 120 groups
-            // valid (54 wide) in 2 x 6 1.02, 1.02; 1.02, 1.02.
-            if (wide && layer.in_channels >= V && !graph::needs_zero_padding(c) && window > 1 && w > 0 && w < 8 &&
-                w <= (registers - p.block_c - (depthwise ? 0 : 1)) / p.block_c)
-                p.block_x = static_cast<int>(w);
             if (layer.in_channels >= V && graph::needs_zero_padding(c) && h > 0 && w > 0) {
                 p.pad = "in_place";
                 // Columns: the most, up to 7, that divide the width (7x7x1024
                 // in 2 x 7: 0.75-0.80x the time of 2 x 2). Past 4 columns a
                 // depthwise block then takes 1 vector, mostly (below).
-                const int most = (registers - p.block_c - (depthwise ? 0 : 1)) / p.block_c;
                 if (w % 4 != 0) p.block_x = 0;
-                for (int bx = std::min(most, 7); bx >= 2 && p.block_x == 0; bx--)
+                for (int bx = std::min(most_block_columns, 7); bx >= 2 && p.block_x == 0; bx--)
                     if (w % bx == 0) p.block_x = bx;
                 // No divisor (prime widths): 4 columns, the last block
                 // guarded (guards_columns), still in place: 3x3 19x19x546
@@ -1198,8 +1208,8 @@ Conv2DParams heuristic_for(const graph::Layer &layer, const Target &target, int 
                         // 7x1 17x17x160->192 took 1.03, 1.04 the time with
                         // them outside, 0.95, 0.95 inside (vs row tasks).
                         p.kernel_rows_outer = c.kernel_w > 1;
-                    } else if (wide && p.block_c > 1 && channel_task_vectors(p.block_c) < p.block_c) {
-                        p.block_c = channel_task_vectors(p.block_c);
+                    } else if (const int kept = channel_task_vectors(p.block_c); wide && kept < p.block_c) {
+                        p.block_c = kept;
                         while (p.block_c > 1 && !within_groups(p.block_c)) p.block_c--;
                         // As wide as the registers allow; on Sapphire and
                         // Emerald Rapids in column blocks of even widths
@@ -1211,8 +1221,8 @@ Conv2DParams heuristic_for(const graph::Layer &layer, const Target &target, int 
                         // 0.95, 0.94. 3x3 19x19x1024->100 in 2 x 10 0.91,
                         // 0.93; 0.99, 0.94.
                         const int64_t most = (registers - p.block_c - 1) / p.block_c;
-                        const int64_t column_blocks = sapphire_rapids ? (w + most - 1) / most : 1;
-                        p.block_x = static_cast<int>(std::min(most, (w + column_blocks - 1) / column_blocks));
+                        p.block_x = sapphire_rapids && w > 0 ? even_column_blocks(w, most)
+                                                             : static_cast<int>(std::min<int64_t>(w, most));
                         p.block_y = 1;
                     } else if (wide && window == 1 && w > 0 && cin_group >= 256 && p.block_c < 4 && vectors % 4 == 0 &&
                                within_groups(4) && vectors / 4 * layer.output.shape[0] % 2 == 0) {
